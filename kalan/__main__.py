@@ -1,0 +1,3 @@
+from kalan.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,121 @@
+"""The `kalan` command: the contract that scripts and operators rely on.
+
+Every failure a person can cause (bad arguments, an unusable KALAN_HOME, a bad
+file) ends in one line on stderr and a non-zero exit, never a traceback.
+"""
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from kalan.core.paths import kalan_home
+
+log = logging.getLogger("kalan.cli")
+
+
+class CommandError(Exception):
+    """A one-line failure for the person at the terminal."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="kalan", description="Offline-first learning platform.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    start = commands.add_parser("start", help="serve in the foreground (Ctrl-C stops)")
+    start.add_argument("--host", default="127.0.0.1")
+    start.add_argument("--port", type=int, default=8000)
+    start.add_argument("--workers", type=int, default=int(os.environ.get("KALAN_WORKERS", "1")))
+
+    setup = commands.add_parser("setup", help="provision this instance without questions")
+    setup.add_argument("--school", required=True, help="name of the school")
+    setup.add_argument("--school-code", default="", help="school code (default: from the name)")
+    setup.add_argument("--admin", required=True, help="username of the school admin")
+    setup.add_argument("--password-file", required=True, type=Path)
+    setup.add_argument("--noinput", action="store_true", help="never ask anything")
+
+    commands.add_parser("demo", help="create the demo school, people and classes (idempotent)")
+
+    manage = commands.add_parser("manage", help="Django management commands", add_help=False)
+    manage.add_argument("args", nargs=argparse.REMAINDER)
+
+    return parser
+
+
+def prepare_home() -> Path:
+    """Create KALAN_HOME if needed and prove it is writable."""
+    home = kalan_home()
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        probe = home / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise CommandError(f"KALAN_HOME {home} is not usable: {reason}") from error
+    return home
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kalan.config.settings.base")
+    import django
+
+    django.setup()
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    from kalan import commands
+
+    handlers = {
+        "start": commands.start,
+        "setup": commands.setup,
+        "demo": commands.demo,
+        "manage": commands.manage,
+    }
+    return handlers[args.command](args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        prepare_home()
+        setup_django()
+        return dispatch(args)
+    except CommandError as error:
+        print(f"kalan: error: {error}", file=sys.stderr)
+        return 2
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        return report_unexpected(error)
+
+
+def report_unexpected(error: BaseException) -> int:
+    from kalan.core.errors import KalanError
+
+    message = " ".join(str(error).split())  # one line, whatever the library wrote
+    if isinstance(error, KalanError):
+        print(f"kalan: error: {message}", file=sys.stderr)
+        return error.exit_code
+    logfile = kalan_home() / "logs" / "kalan-error.log"
+    try:
+        logfile.parent.mkdir(parents=True, exist_ok=True)
+        with logfile.open("a") as handle:
+            traceback.print_exception(error, file=handle)
+        where = f" (details in {logfile})"
+    except OSError:
+        where = ""
+    print(f"kalan: error: {type(error).__name__}: {message}{where}", file=sys.stderr)
+    return 1

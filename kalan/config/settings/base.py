@@ -1,0 +1,203 @@
+"""Settings shared by every role of an instance.
+
+Everything an operator may change comes from the environment (KALAN_*), so one
+package serves a school hub, a laptop and a national server alike.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.conf.locale import LANG_INFO
+from django.utils.translation import gettext_lazy as _
+
+from kalan.core.paths import kalan_home
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+KALAN_HOME = kalan_home()
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key() -> str:
+    """KALAN_SECRET_KEY, or a key generated once and kept in KALAN_HOME."""
+    if key := os.environ.get("KALAN_SECRET_KEY"):
+        return key
+    path = KALAN_HOME / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        KALAN_HOME.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(50)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        return key
+
+
+SECRET_KEY = _secret_key()
+DEBUG = _env_bool("KALAN_DEBUG")
+# A school hub answers on whatever address the school Wi-Fi gives it.
+ALLOWED_HOSTS = os.environ.get("KALAN_ALLOWED_HOSTS", "*").split(",")
+
+INSTALLED_APPS = [
+    "kalan.core",
+    "kalan.ui",
+    "kalan.accounts",
+    "kalan.schools",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kalan.accounts.middleware.UserLanguageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "kalan.core.middleware.DatabaseBusyMiddleware",
+]
+
+ROOT_URLCONF = "kalan.config.urls"
+WSGI_APPLICATION = "kalan.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "kalan.ui.context_processors.languages",
+            ],
+        },
+    },
+]
+
+# ---------------------------------------------------------------- database
+# SQLite on a hub: WAL, BEGIN IMMEDIATE for writes, a busy timeout; never
+# ATOMIC_REQUESTS. PostgreSQL when KALAN_DATABASE_URL says so.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": (
+        "PRAGMA journal_mode=WAL;"
+        "PRAGMA synchronous=NORMAL;"
+        "PRAGMA temp_store=MEMORY;"
+        "PRAGMA cache_size=-8000;"
+    ),
+}
+if url := os.environ.get("KALAN_DATABASE_URL"):
+    DATABASES = {"default": dj_database_url.parse(url, conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(KALAN_HOME / "kalan.sqlite3"),
+            "OPTIONS": dict(SQLITE_OPTIONS),
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ---------------------------------------------------------------- accounts
+AUTH_USER_MODEL = "accounts.User"
+# Usernames are unique per school; the sign-in backend takes the school into account.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+AUTHENTICATION_BACKENDS = ["kalan.accounts.backends.SchoolUsernameBackend"]
+PASSWORD_HASHERS = [
+    "kalan.accounts.hashers.Argon2idHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "accounts:sign-in"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "accounts:sign-in"
+# Failed sign-ins: after this many in the window, the name is locked for the window.
+KALAN_SIGNIN_MAX_FAILURES = int(os.environ.get("KALAN_SIGNIN_MAX_FAILURES", "5"))
+KALAN_SIGNIN_WINDOW_SECONDS = int(os.environ.get("KALAN_SIGNIN_WINDOW_SECONDS", "900"))
+
+SESSION_COOKIE_AGE = 60 * 60 * 12
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# ---------------------------------------------------------------- languages
+LANG_INFO.setdefault(
+    "bm", {"bidi": False, "code": "bm", "name": "Bambara", "name_local": "Bamanankan"}
+)
+LANGUAGE_CODE = os.environ.get("KALAN_LANGUAGE", "en")
+LANGUAGES = [
+    ("en", _("English")),
+    ("fr", _("French")),
+    ("ru", _("Russian")),
+    ("tg", _("Tajik")),
+    ("bm", _("Bambara")),
+]
+# Where a language lacks a translation, the interface speaks the one people
+# there read best instead of English: French in Mali, Russian in Tajikistan.
+KALAN_LANGUAGE_FALLBACKS = {"bm": "fr", "tg": "ru"}
+if raw := os.environ.get("KALAN_LANGUAGE_FALLBACKS"):
+    KALAN_LANGUAGE_FALLBACKS = dict(pair.split(":", 1) for pair in raw.split(",") if ":" in pair)
+LOCALE_PATHS = [BASE_DIR / "kalan" / "locale"]
+FORMAT_MODULE_PATH = ["kalan.core.formats"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = os.environ.get("KALAN_TIME_ZONE", "UTC")
+LANGUAGE_COOKIE_NAME = "kalan_language"
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+
+# ---------------------------------------------------------------- static
+STATIC_URL = "/static/"
+STATIC_ROOT = KALAN_HOME / "static"
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(KALAN_HOME / "media")},
+    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_MAX_AGE = 60 * 60 * 24 * 365
+
+# ---------------------------------------------------------------- tasks
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("KALAN_LOG_LEVEL", "WARNING")},
+}

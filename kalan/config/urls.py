@@ -1,0 +1,9 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("kalan.accounts.urls")),
+    path("", include("kalan.schools.urls")),
+    path("manage/", include("kalan.schools.urls_manage")),
+    path("admin/", admin.site.urls),
+]

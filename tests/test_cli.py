@@ -1,0 +1,129 @@
+"""The `kalan` command as a person meets it: one clear line, never a traceback."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _own_database(fresh_database_url, monkeypatch):
+    """Each `kalan` run of a test gets a fresh database, never the suite's."""
+    monkeypatch.delenv("KALAN_DATABASE_URL", raising=False)
+    if fresh_database_url:
+        monkeypatch.setenv("KALAN_DATABASE_URL", fresh_database_url)
+
+
+def run(args, home, **env):
+    environment = {**os.environ, "KALAN_HOME": str(home), **env}
+    environment.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.run(
+        [sys.executable, "-m", "kalan", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        check=False,
+    )
+
+
+def one_clear_line(result):
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode != 0
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_unknown_command(tmp_path):
+    line = one_clear_line(run(["fly"], tmp_path))
+    assert "invalid choice" in line
+
+
+def test_bad_port(tmp_path):
+    assert "--port" in one_clear_line(run(["start", "--port", "notaport"], tmp_path))
+    assert "--port" in one_clear_line(run(["start", "--port", "70000"], tmp_path))
+
+
+def test_unusable_home(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    line = one_clear_line(run(["demo"], blocker / "home"))
+    assert "KALAN_HOME" in line
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_read_only_home(tmp_path):
+    home = tmp_path / "ro"
+    home.mkdir()
+    home.chmod(0o500)
+    assert "KALAN_HOME" in one_clear_line(run(["demo"], home))
+
+
+def test_setup_with_missing_password_file(tmp_path):
+    line = one_clear_line(
+        run(
+            [
+                "setup",
+                "--school",
+                "Ecole de Gao",
+                "--admin",
+                "head",
+                "--password-file",
+                str(tmp_path / "missing"),
+                "--noinput",
+            ],
+            tmp_path / "home",
+        )
+    )
+    assert "password file" in line
+    assert not (tmp_path / "home" / "kalan.sqlite3").exists()
+
+
+def test_setup_then_sign_in_works_and_setup_is_repeatable(tmp_path):
+    secret = tmp_path / "pw"
+    secret.write_text("a-long-school-secret\n")
+    home = tmp_path / "home"
+    args = [
+        "setup",
+        "--school",
+        "École de Gao",
+        "--admin",
+        "Head",
+        "--password-file",
+        str(secret),
+        "--noinput",
+    ]
+    first = run(args, home)
+    assert first.returncode == 0, first.stderr
+    assert "ECOLE-DE-GAO" in first.stdout
+    second = run(args, home)
+    assert second.returncode == 0, second.stderr
+    check = run(
+        [
+            "manage",
+            "shell",
+            "-v",
+            "0",
+            "-c",
+            "from kalan.accounts.models import User;"
+            "u = User.objects.get(username='head');"
+            "print(u.check_password('a-long-school-secret'), User.objects.count())",
+        ],
+        home,
+    )
+    assert check.stdout.split() == ["True", "1"], check.stderr
+
+
+def test_bad_database_url_is_one_line(tmp_path):
+    line = one_clear_line(
+        run(["demo"], tmp_path, KALAN_DATABASE_URL="postgres://nobody@127.0.0.1:1/x")
+    )
+    assert "error" in line.lower()
+
+
+def test_manage_passes_through(tmp_path):
+    result = run(["manage", "check"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
