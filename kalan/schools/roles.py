@@ -3,6 +3,8 @@
 import uuid
 from dataclasses import dataclass, field
 
+from django.db.models import Q
+
 from kalan.accounts.models import User
 from kalan.schools.models import AdminArea, AreaViewer, Enrolment, School, SchoolRole
 
@@ -25,13 +27,9 @@ class Roles:
         if not self.viewer_areas:
             return frozenset()
         return frozenset(
-            School.objects.filter(area_id__in=self.viewer_areas)
-            .values_list("id", flat=True)
-            .union(
-                School.objects.filter(area__parent_id__in=self.viewer_areas).values_list(
-                    "id", flat=True
-                )
-            )
+            School.objects.filter(
+                Q(area_id__in=self.viewer_areas) | Q(area__parent_id__in=self.viewer_areas)
+            ).values_list("id", flat=True)
         )
 
 
