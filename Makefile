@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_HOME := $(CURDIR)/.kalan-test
 PYTEST := KALAN_HOME=$(TEST_HOME) $(BIN)/pytest
 
-.PHONY: install run test check lint format types contracts migrations messages-check \
+.PHONY: install run test check lint format types contracts migrations messages messages-check \
         test-sqlite test-postgres test-browser vendor clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
@@ -63,6 +63,15 @@ test-browser: install
 			KALAN_DATABASE_URL=$(PG_URL) $(PYTEST) -m browser -p no:cacheprovider -p no:randomly; \
 		fi; \
 	fi
+
+# Extract every translatable string, then compile the catalogues (needs Debian's gettext).
+messages: install
+	cd kalan && KALAN_HOME=$(TEST_HOME) DJANGO_SETTINGS_MODULE=kalan.config.settings.test \
+		$(BIN)/django-admin makemessages --no-obsolete --add-location=never \
+		-l en -l fr -l ru -l tg -l bm
+	$(BIN)/python scripts/fix_po_headers.py
+	cd kalan && KALAN_HOME=$(TEST_HOME) DJANGO_SETTINGS_MODULE=kalan.config.settings.test \
+		$(BIN)/django-admin compilemessages
 
 vendor:
 	$(BIN)/python scripts/vendor_assets.py

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kalan.core.paths import kalan_home
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent.parent  # the kalan package
 KALAN_HOME = kalan_home()
 
 
@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # serves its API docs page from local static files, not a CDN
 ]
 
 MIDDLEWARE = [
@@ -171,7 +172,7 @@ LANGUAGES = [
 KALAN_LANGUAGE_FALLBACKS = {"bm": "fr", "tg": "ru"}
 if raw := os.environ.get("KALAN_LANGUAGE_FALLBACKS"):
     KALAN_LANGUAGE_FALLBACKS = dict(pair.split(":", 1) for pair in raw.split(",") if ":" in pair)
-LOCALE_PATHS = [BASE_DIR / "kalan" / "locale"]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["kalan.core.formats"]
 USE_I18N = True
 USE_TZ = True
