@@ -1,0 +1,338 @@
+#!/usr/bin/env python3.11
+"""Which WSGI server for Kalan? The same authenticated learner page under several servers.
+
+Serves the Kalan learner home (`GET /learn/`, 40 signed-in learners round-robin, one session
+cookie per request) with:
+  - granian, WSGI interface (`granian --interface wsgi kalan.config.wsgi:application`, its
+    defaults), 1 and 2 workers;
+  - `kalan start` (granian embedded, as shipped: 8 blocking threads), 1 and 2 workers;
+  - gunicorn with sync workers, 1 and 2 workers;
+  - gunicorn with gthread workers (8 threads each), 1 and 2 workers;
+  - waitress (8 threads; one process, it has no worker processes);
+and for each, wrk at concurrency 1, 10 and 40 (15 s each): req/s, p50/p95/p99, and the memory
+(RSS and PSS summed over the server's process tree) 15 s after ready and after the load.
+
+Writes bench/results/server-choice-<date>.md and .json. For comparison only: the production
+server is whatever `kalan start` uses. All traffic to 127.0.0.1; every server stopped by PID.
+
+Usage:  python3.11 bench/server_choice.py [--reuse-venvs] [--duration 15] [--only NAME,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import foundation as fb
+
+SERVER_PINS = ("granian", "gunicorn", "waitress")
+WSGI_APP = "kalan.config.wsgi:application"
+THREADS = 8  # what `kalan start` gives granian by default (KALAN_THREADS)
+
+
+class KalanServers(fb.Kalan):
+    """Kalan installed with the candidate servers, in its own venv and KALAN_HOME, so the
+    footprint measured by foundation.py stays that of a plain Kalan install."""
+
+    key = "kalan-servers"
+    venv = fb.BENCH / ".venv-servers"
+    home = fb.WORK / "servers-home"
+
+    def _pip_install(self):
+        super()._pip_install()
+        pins = [
+            line.strip()
+            for line in (fb.BENCH / "requirements.txt").read_text().splitlines()
+            if line.strip().lower().startswith(SERVER_PINS)
+        ]
+        src = fb.WORK / "kalan-src"
+        cons = src / "requirements" / "constraints.txt"
+        extra = ["-c", cons] if cons.exists() else []
+        fb.run([self.python(), "-m", "pip", "install", "-q", *extra, *pins])
+
+
+def configs(k: KalanServers, port: int) -> list[dict]:
+    b = k.venv / "bin"
+    addr = f"{fb.LOOPBACK}:{port}"
+    out = []
+    for w in (1, 2):
+        out.append(
+            {
+                "name": f"granian-w{w}",
+                "server": "granian (WSGI, defaults)",
+                "workers": w,
+                "threads": "granian default",
+                "cmd": [
+                    b / "granian",
+                    "--interface",
+                    "wsgi",
+                    "--host",
+                    fb.LOOPBACK,
+                    "--port",
+                    port,
+                    "--workers",
+                    w,
+                    "--log-level",
+                    "warning",
+                    "--no-ws",
+                    WSGI_APP,
+                ],
+            }
+        )
+    for w in (1, 2):
+        out.append(
+            {
+                "name": f"kalan-start-w{w}",
+                "server": "`kalan start` (granian WSGI, as shipped)",
+                "workers": w,
+                "threads": THREADS,
+                "cmd": [
+                    b / "kalan",
+                    "start",
+                    "--host",
+                    fb.LOOPBACK,
+                    "--port",
+                    port,
+                    "--workers",
+                    w,
+                ],
+            }
+        )
+    for w in (1, 2):
+        out.append(
+            {
+                "name": f"gunicorn-sync-w{w}",
+                "server": "gunicorn sync",
+                "workers": w,
+                "threads": 1,
+                "cmd": [
+                    b / "gunicorn",
+                    "-k",
+                    "sync",
+                    "-w",
+                    w,
+                    "-b",
+                    addr,
+                    "--log-level",
+                    "warning",
+                    WSGI_APP,
+                ],
+            }
+        )
+    for w in (1, 2):
+        out.append(
+            {
+                "name": f"gunicorn-gthread-w{w}",
+                "server": "gunicorn gthread",
+                "workers": w,
+                "threads": THREADS,
+                "cmd": [
+                    b / "gunicorn",
+                    "-k",
+                    "gthread",
+                    "--threads",
+                    THREADS,
+                    "-w",
+                    w,
+                    "-b",
+                    addr,
+                    "--log-level",
+                    "warning",
+                    WSGI_APP,
+                ],
+            }
+        )
+    out.append(
+        {
+            "name": "waitress",
+            "server": "waitress",
+            "workers": 1,
+            "threads": THREADS,
+            "cmd": [b / "waitress-serve", f"--listen={addr}", f"--threads={THREADS}", WSGI_APP],
+        }
+    )
+    return out
+
+
+def versions(k: KalanServers) -> dict:
+    freeze = fb.run([k.python(), "-m", "pip", "freeze"]).stdout.splitlines()
+    want = ("granian", "gunicorn", "waitress", "django")
+    return {
+        n.split("==")[0].lower(): n.split("==")[1]
+        for n in freeze
+        if "==" in n and n.split("==")[0].lower() in want
+    }
+
+
+def measure(k: KalanServers, cfg: dict, port: int, rows, duration: int, idle_wait: float) -> dict:
+    srv = fb.Server(cfg["name"], cfg["cmd"], k.env(), port, fb.WORK / "logs" / f"{cfg['name']}.log")
+    srv.start()
+    res = {k2: v for k2, v in cfg.items() if k2 != "cmd"}
+    res["cmd"] = " ".join(str(c) for c in cfg["cmd"]).replace(str(fb.BENCH) + "/", "bench/")
+    try:
+        res["ready"] = srv.wait_ready(path=k.signin_path, timeout=120)
+        time.sleep(idle_wait)
+        res["memory_idle"] = srv.memory()
+        for path, cookie in rows[:3]:  # the sessions really reach the learner page
+            st, _, _, _ = fb.http_get(srv.base + path, follow=False, headers={"Cookie": cookie})
+            if st != 200:
+                raise RuntimeError(f"{cfg['name']}: {path} gave {st}")
+        fb.run_wrk(srv.base, k.learn_path, 2, 3, rows)  # warm-up, not recorded
+        res["runs"] = []
+        for c in (1, 10, 40):
+            r = fb.run_wrk(srv.base, k.learn_path, c, duration, rows)
+            fb.log(
+                f"{cfg['name']} c={c}: {r['rps']} req/s p50 {r['p50_ms']} p95 {r['p95_ms']} "
+                f"p99 {r['p99_ms']} ms non-200 {r['non200']}"
+            )
+            res["runs"].append(r)
+            time.sleep(2)
+        res["memory_after"] = srv.memory()
+    except Exception as e:  # one broken server must not stop the comparison
+        fb.log(f"{cfg['name']} failed: {e}")
+        res["error"] = str(e)[:500]
+    finally:
+        srv.stop()
+    time.sleep(3)
+    return res
+
+
+def report(res: dict) -> str:
+    v = res["versions"]
+    out = [f"# Kalan: WSGI server comparison, {res['date']}\n"]
+    out.append(
+        f"Run {res['started']} to {res['finished']} UTC on {res['machine']['cpus']} cores, "
+        f"Python {res['machine']['python']}, Kalan commit `{res['kalan_commit']}`, Django "
+        f"{v.get('django')}, granian {v.get('granian')}, gunicorn {v.get('gunicorn')}, waitress "
+        f"{v.get('waitress')}. Produced by `bench/server_choice.py`.\n"
+    )
+    out.append(
+        f"Endpoint: the learner home `GET /learn/` (server-rendered HTML), signed in, 40 "
+        f"learners round-robin (a different session cookie on each request). wrk "
+        f"{res['duration_s']} s per run, 1 thread at c=1 and 2 threads at c≥10, "
+        f"`Accept-Encoding: gzip, deflate, br`. Client and server share the 2 cores. Memory = "
+        f"RSS / PSS summed over the server's process tree, {res['idle_wait_s']:.0f} s after "
+        f'ready (idle) and right after the three runs. "bad" = non-200 responses + socket '
+        f"errors + timeouts, over the three runs.\n"
+    )
+    out.append(
+        "| server | workers | threads/worker | req/s c=1 | c=10 | c=40 | p50 / p95 / p99 ms c=1 "
+        "| c=10 | c=40 | idle RSS / PSS MiB | after load RSS / PSS MiB | processes | bad |"
+    )
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in res["results"]:
+        if "error" in r or len(r.get("runs", [])) != 3:
+            out.append(
+                f"| {r['server']} | {r['workers']} | {r['threads']} | failed: "
+                f"{r.get('error', 'incomplete')[:120]} |||||||||"
+            )
+            continue
+        runs = r["runs"]
+        bad = sum(
+            x["non200"] + x["err_connect"] + x["err_read"] + x["err_write"] + x["err_timeout"]
+            for x in runs
+        )
+        lat = [f"{x['p50_ms']:.1f} / {x['p95_ms']:.1f} / {x['p99_ms']:.1f}" for x in runs]
+        mi, ma = r["memory_idle"], r["memory_after"]
+        out.append(
+            f"| {r['server']} | {r['workers']} | {r['threads']} | "
+            + " | ".join(f"{x['rps']:.1f}" for x in runs)
+            + " | "
+            + " | ".join(lat)
+            + f" | {mi['rss_mib']} / {mi['pss_mib']} | {ma['rss_mib']} / {ma['pss_mib']} | "
+            f"{ma['pids']} | {bad} |"
+        )
+    out.append("\n## Commands\n")
+    for r in res["results"]:
+        out.append(f"- {r['name']}: `{r['cmd']}`")
+    n = res["noise"]
+    out.append(
+        f"\nOther processes on the machine used on average {n.get('mean_pct', 'n/a')} % of a "
+        f"core during the run (max {n.get('max_pct', 'n/a')} %)."
+    )
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--reuse-venvs", action="store_true", help="keep bench/.venv-servers")
+    ap.add_argument("--duration", type=int, default=15, help="seconds per wrk run (default 15)")
+    ap.add_argument(
+        "--idle-wait", type=float, default=15.0, help="seconds after ready for idle RSS"
+    )
+    ap.add_argument("--only", default="", help="comma list of config names (default: all)")
+    ap.add_argument(
+        "--out", default=None, help="output stem (default results/server-choice-<date>)"
+    )
+    args = ap.parse_args()
+    if not fb.shutil.which("wrk"):
+        sys.exit("wrk is missing: apt-get install -y wrk")
+    fb.WORK.mkdir(parents=True, exist_ok=True)
+    fb.RESULTS.mkdir(parents=True, exist_ok=True)
+    fb.NOISE.start()
+    now = dt.datetime.now(dt.UTC)
+    res = {
+        "date": now.strftime("%Y-%m-%d"),
+        "started": now.strftime("%Y-%m-%d %H:%M"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "os": platform.platform(),
+        },
+        "kalan_commit": subprocess.run(
+            ["git", "-C", str(fb.REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        or "none",
+        "duration_s": args.duration,
+        "idle_wait_s": args.idle_wait,
+        "results": [],
+    }
+    k = KalanServers()
+    res["install"] = {x: y for x, y in k.install(args.reuse_venvs).items() if x != "pip_freeze"}
+    res["versions"] = versions(k)
+    res["provision"] = k.provision()
+    port = fb.free_port(18300)
+    wanted = set(filter(None, args.only.split(",")))
+    cfgs = [c for c in configs(k, port) if not wanted or c["name"] in wanted]
+    try:
+        # sign the 40 learners in once (sessions live in the database, shared by all servers)
+        first = fb.Server(
+            "signin",
+            [k.venv / "bin" / "kalan", "start", "--host", fb.LOOPBACK, "--port", port],
+            k.env(),
+            port,
+            fb.WORK / "logs" / "servers-signin.log",
+        ).start()
+        try:
+            first.wait_ready(path=k.signin_path, timeout=120)
+            rows = next(t["rows"] for t in k.wrk_targets(first.base) if t["kind"] == "learner")
+        finally:
+            first.stop()
+        time.sleep(3)
+        for cfg in cfgs:
+            fb.log("==", cfg["name"])
+            res["results"].append(measure(k, cfg, port, rows, args.duration, args.idle_wait))
+    finally:
+        fb.NOISE.stop_evt.set()
+        res["finished"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
+        res["noise"] = fb.NOISE.summary()
+        stem = Path(args.out) if args.out else fb.RESULTS / f"server-choice-{res['date']}"
+        stem.with_suffix(".json").write_text(json.dumps(res, indent=1, default=str))
+    md = report(res)
+    stem.with_suffix(".md").write_text(md)
+    fb.log("wrote", stem.with_suffix(".md"))
+    print(md)
+
+
+if __name__ == "__main__":
+    main()
