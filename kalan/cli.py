@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from kalan.core import readiness
 from kalan.core.paths import kalan_home
 
 log = logging.getLogger("kalan.cli")
@@ -89,7 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         prepare_home()
-        setup_django()
+        if not (args.command == "start" and readiness.is_ready()):
+            setup_django()
         return dispatch(args)
     except CommandError as error:
         print(f"kalan: error: {error}", file=sys.stderr)

@@ -1,58 +1,32 @@
-"""What each `kalan` command does, once Django is set up (see cli.py)."""
+"""What each `kalan` command does (see cli.py for the arguments)."""
 
 import argparse
-import hashlib
-import json
 import os
+import sys
 from pathlib import Path
 
-from django.conf import settings
-
+from kalan.core import readiness
 from kalan.core.errors import KalanError
-
-PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def _signature() -> str:
-    """Changes when migrations, static files or the database location change."""
-    digest = hashlib.sha256(str(settings.DATABASES["default"].get("NAME")).encode())
-    for pattern in ("*/migrations/*.py", "*/static/**/*"):
-        for path in sorted(PACKAGE_DIR.glob(pattern)):
-            if path.is_file():
-                stat = path.stat()
-                digest.update(
-                    f"{path.relative_to(PACKAGE_DIR)}:{stat.st_size}:{stat.st_mtime_ns}".encode()
-                )
-    return digest.hexdigest()
-
-
-def _database_exists() -> bool:
-    db = settings.DATABASES["default"]
-    return "sqlite" not in db["ENGINE"] or Path(str(db["NAME"])).exists()
 
 
 def ensure_ready(*, quiet: bool = True) -> None:
-    """Migrate the database and collect static files, only when something changed.
-
-    A stamp in KALAN_HOME makes this a few milliseconds on an unchanged instance,
-    so `kalan start` stays quick on a single-board computer.
-    """
+    """Migrate the database and collect static files, only when something changed."""
+    if readiness.is_ready():
+        return
     from django.core.management import call_command
 
-    stamp = settings.KALAN_HOME / "ready.json"
-    signature = _signature()
-    try:
-        if _database_exists() and json.loads(stamp.read_text())["signature"] == signature:
-            return
-    except (OSError, ValueError, KeyError):
-        pass
     verbosity = 0 if quiet else 1
     call_command("migrate", interactive=False, verbosity=verbosity)
     call_command("collectstatic", interactive=False, verbosity=verbosity)
-    stamp.write_text(json.dumps({"signature": signature}))
+    readiness.mark_ready()
 
 
 def start(args: argparse.Namespace) -> int:
+    """Serve with granian (ADR 0002); SIGTERM and Ctrl-C stop it cleanly.
+
+    When this process had to load Django to migrate, it replaces itself with a
+    fresh one, so the server's supervisor holds no Django in memory.
+    """
     from granian.constants import Interfaces
     from granian.log import LogLevels
     from granian.server import Server
@@ -61,9 +35,12 @@ def start(args: argparse.Namespace) -> int:
         raise KalanError(f"--port must be between 1 and 65535, not {args.port}")
     if args.workers < 1:
         raise KalanError("--workers must be at least 1")
-    ensure_ready()
+    if "django" in sys.modules:  # loaded by cli.main because the instance was not ready
+        ensure_ready()
+        sys.stdout.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "kalan", *sys.argv[1:]])  # noqa: S606
     print(f"Kalan is serving on http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
-    server = Server(
+    Server(
         "kalan.config.wsgi:application",
         address=args.host,
         port=args.port,
@@ -72,8 +49,7 @@ def start(args: argparse.Namespace) -> int:
         blocking_threads=int(os.environ.get("KALAN_THREADS", "8")),
         log_level=LogLevels.warning,
         websockets=False,
-    )
-    server.serve()
+    ).serve()
     return 0
 
 
