@@ -18,7 +18,7 @@ from kalan.accounts import throttle
 from kalan.accounts.backends import SchoolUsernameBackend
 from kalan.accounts.directory import has_learning_records
 from kalan.accounts.models import ApiToken, User, normalize_username
-from kalan.core.errors import KalanError, ValidationFailed
+from kalan.core.errors import KalanError, NotFound, ValidationFailed
 
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 
@@ -187,3 +187,10 @@ def user_for_token(secret: str) -> User | None:
         return None
     ApiToken.objects.filter(id=token.id).update(last_used_at=timezone.now())
     return token.user
+
+
+def revoke_api_token(*, user: User, token_id: uuid.UUID) -> None:
+    """Delete one of the person's tokens. Raises NotFound for anyone else's."""
+    deleted, _rows = ApiToken.objects.filter(id=token_id, user=user).delete()
+    if not deleted:
+        raise NotFound(_("No such token."))
