@@ -263,3 +263,42 @@ def add_to_group(*, group: LearnerGroup, user: User) -> GroupMembership:
 
 def remove_from_group(*, group: LearnerGroup, user: User) -> None:
     GroupMembership.objects.filter(group=group, user=user).delete()
+
+
+@transaction.atomic
+def update_person(
+    *,
+    school: School,
+    user: User,
+    username: str,
+    full_name: str,
+    roles: Iterable[str],
+    language: str = "",
+    password: str | None = None,
+) -> User:
+    """Change a person's details and roles in a school, in one transaction."""
+    accounts.update_user(
+        user=user, username=username, full_name=full_name, language=language, password=password
+    )
+    set_person_roles(school=school, user=user, roles=roles)
+    return user
+
+
+@transaction.atomic
+def enrol_people(*, classroom: Classroom, users: Iterable[User], kind: str) -> int:
+    """Enrol several people at once (all or none); returns how many were given."""
+    count = 0
+    for user in users:
+        enrol(classroom=classroom, user=user, kind=kind)
+        count += 1
+    return count
+
+
+@transaction.atomic
+def add_people_to_group(*, group: LearnerGroup, users: Iterable[User]) -> int:
+    """Add several learners of the class to a group (all or none)."""
+    count = 0
+    for user in users:
+        add_to_group(group=group, user=user)
+        count += 1
+    return count
