@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from kalan.accounts.models import User
 from kalan.core.errors import ValidationFailed
 from kalan.schools import manage_selectors as selectors
-from kalan.schools.models import Enrolment, School, SchoolRole
+from kalan.schools.models import School, SchoolRole
 
 LANGUAGE_CHOICES = [("", _("School default")), *settings.LANGUAGES]
 
@@ -187,12 +187,6 @@ class PeopleChoiceForm(forms.Form):
         ]
         if label:
             field.label = label
-
-
-class EnrolForm(PeopleChoiceForm):
-    kind = forms.ChoiceField(
-        label=_("Enrol as"), choices=Enrolment.Kind.choices, widget=forms.HiddenInput
-    )
 
 
 class ChildForm(forms.Form):

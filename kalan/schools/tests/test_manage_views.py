@@ -582,7 +582,7 @@ def test_admin_enrols_several_learners_and_a_teacher_then_removes_one(world):
     assert "Seydou Teacher" not in html  # not a learner
     assert "Aminata Learner" not in html  # already in the class
 
-    client.post(enrol, {"people": [str(p.id) for p in extra[:2]], "kind": "learner"})
+    client.post(enrol, {"people": [str(p.id) for p in extra[:2]]})
     learners = set(
         Enrolment.objects.filter(classroom=world.classroom, kind="learner").values_list(
             "user_id", flat=True
@@ -591,10 +591,10 @@ def test_admin_enrols_several_learners_and_a_teacher_then_removes_one(world):
     assert learners == {world.learner.id, extra[0].id, extra[1].id}
 
     teachers = reverse("manage:class-enrol", args=[world.school.id, world.classroom.id, "teacher"])
-    client.post(teachers, {"people": [str(world.teacher.id)], "kind": "teacher"})
+    client.post(teachers, {"people": [str(world.teacher.id)]})
     assert Enrolment.objects.filter(user=world.teacher, kind="teacher").exists()
 
-    stranger = client.post(enrol, {"people": [str(world.other_learner.id)], "kind": "learner"})
+    stranger = client.post(enrol, {"people": [str(world.other_learner.id)]})
     assert stranger.status_code == 200
     assert 'id="id_people_error"' in stranger.content.decode()
     assert not Enrolment.objects.filter(user=world.other_learner, classroom=world.classroom)

@@ -9,12 +9,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kalan.core.errors import NotFound, PermissionDenied
 from kalan.schools import manage_selectors as selectors
 from kalan.schools import services
-from kalan.schools.forms import ClassroomForm, EnrolForm, GroupForm, PeopleChoiceForm
+from kalan.schools.forms import ClassroomForm, GroupForm, PeopleChoiceForm
 from kalan.schools.models import Classroom, Enrolment, LearnerGroup, School
 from kalan.schools.permissions import (
     access_classroom_by_id,
@@ -142,7 +143,7 @@ def class_enrol(
         raise Http404
     candidates = selectors.list_enrol_candidates(school.id, classroom.id, kind)
     label = _("Teachers to add") if kind == Enrolment.Kind.TEACHER else _("Learners to add")
-    form = EnrolForm(form_data(request), people=candidates, label=label, initial={"kind": kind})
+    form = PeopleChoiceForm(form_data(request), people=candidates, label=label)
     done = submit(
         request,
         form,
@@ -153,7 +154,10 @@ def class_enrol(
         ),
         lambda _count: _class_url(classroom),
         lambda count: (
-            _("%(count)d people added to %(name)s.") % {"count": count, "name": classroom.name}
+            ngettext(
+                "%(count)d person added to %(name)s.", "%(count)d people added to %(name)s.", count
+            )
+            % {"count": count, "name": classroom.name}
         ),
     )
     context = {"form": form, "classroom": classroom, "kind": kind, "candidates": candidates}
@@ -265,7 +269,12 @@ def group_add(
         ),
         lambda _count: _group_url(group),
         lambda count: (
-            _("%(count)d learners added to %(name)s.") % {"count": count, "name": group.name}
+            ngettext(
+                "%(count)d learner added to %(name)s.",
+                "%(count)d learners added to %(name)s.",
+                count,
+            )
+            % {"count": count, "name": group.name}
         ),
     )
     return done or _group_page(request, school, group, add_form=form)
