@@ -46,6 +46,16 @@ def build_parser() -> Parser:
 
     commands.add_parser("demo", help="create the demo school, people and classes (idempotent)")
 
+    users = commands.add_parser("users", help="people of the schools")
+    users_commands = users.add_subparsers(dest="users_command", required=True, parser_class=Parser)
+    oneroster = users_commands.add_parser(
+        "import-oneroster", help="import a OneRoster 1.1 CSV bundle (a folder)"
+    )
+    oneroster.add_argument("dir", type=Path, metavar="DIR", help="folder of the bundle's CSV files")
+    oneroster.add_argument(
+        "--school", default="", help="id or code of the school that receives everyone"
+    )
+
     manage = commands.add_parser("manage", help="Django management commands", add_help=False)
     manage.add_argument("args", nargs=argparse.REMAINDER)
 
@@ -80,6 +90,7 @@ def dispatch(args: argparse.Namespace) -> int:
         "start": commands.start,
         "setup": commands.setup,
         "demo": commands.demo,
+        "users": commands.users,
         "manage": commands.manage,
     }
     return handlers[args.command](args)

@@ -97,3 +97,17 @@ def manage(args: argparse.Namespace) -> int:
 
     execute_from_command_line(["kalan manage", *args.args])
     return 0
+
+
+def users(args: argparse.Namespace) -> int:
+    """`kalan users import-oneroster DIR [--school ID_OR_CODE]`: one summary line."""
+    from kalan.schools.oneroster import import_oneroster_dir, school_by_id_or_code
+
+    if not args.dir.is_dir():
+        raise KalanError(f"{args.dir} is not a folder")
+    ensure_ready()
+    school = school_by_id_or_code(args.school) if args.school else None
+    report = import_oneroster_dir(args.dir, school=school)
+    prefix = "Nothing changed" if report.changed_nothing else "Imported"
+    print(f"{prefix}: {report.summary()}")
+    return 0
