@@ -709,3 +709,21 @@ def test_superuser_home_uses_a_fixed_number_of_queries(schools, django_assert_ma
     with django_assert_max_num_queries(6):
         html = client.get(reverse("manage:home")).content.decode()
     assert html.count("/manage/") >= schools
+
+
+def test_things_of_one_school_do_not_resolve_under_another_even_for_admins_of_both(world):
+    services.grant_role(school=world.other, user=world.admin, kind="admin")
+    for client in (signed_in(world.admin), signed_in(make_superuser())):
+        s = world.school.id
+        assert client.get(reverse("manage:school", args=[world.other.id])).status_code == 200
+        for url in [
+            reverse("manage:person", args=[s, world.other_learner.id]),
+            reverse("manage:person-delete", args=[s, world.other_learner.id]),
+            reverse("manage:class", args=[s, world.other_classroom.id]),
+            reverse("manage:group", args=[s, world.classroom.id, world.other_group.id]),
+        ]:
+            assert client.get(url).status_code == 404, url
+        enrolment = Enrolment.objects.get(user=world.other_learner)
+        remove = reverse("manage:enrolment-remove", args=[s, world.classroom.id, enrolment.id])
+        assert client.post(remove).status_code == 404
+        assert Enrolment.objects.filter(id=enrolment.id).exists()
