@@ -93,7 +93,6 @@ def _page(
     people_form: PeopleFileForm | None = None,
     bundle_form: BundleForm | None = None,
     problems: list[str] | None = None,
-    problems_of: str = "",
 ) -> HttpResponse:
     failed = bool(problems) or any(
         form is not None and form.errors for form in (people_form, bundle_form)
@@ -106,7 +105,6 @@ def _page(
             "people_form": people_form or PeopleFileForm(),
             "bundle_form": bundle_form or BundleForm(),
             "problems": problems or [],
-            "problems_of": problems_of,
         },
         status=400 if failed else 200,
     )
@@ -132,13 +130,7 @@ def import_people(request: HttpRequest, school_id: uuid.UUID) -> HttpResponse:
             on_existing=form.cleaned_data["on_existing"],
         )
     except ValidationFailed as error:
-        return _page(
-            request,
-            school,
-            people_form=form,
-            problems=error.problems or [str(error)],
-            problems_of="people",
-        )
+        return _page(request, school, people_form=form, problems=error.problems or [str(error)])
     messages.success(request, _("People imported: %(summary)s") % {"summary": report.summary()})
     return redirect("imports:home", school_id=school.id)
 
@@ -155,13 +147,7 @@ def import_bundle(request: HttpRequest, school_id: uuid.UUID) -> HttpResponse:
             school_id=school.id, data=form.cleaned_data["bundle"].read()
         )
     except ValidationFailed as error:
-        return _page(
-            request,
-            school,
-            bundle_form=form,
-            problems=error.problems or [str(error)],
-            problems_of="bundle",
-        )
+        return _page(request, school, bundle_form=form, problems=error.problems or [str(error)])
     messages.success(
         request, _("OneRoster bundle imported: %(summary)s") % {"summary": report.summary()}
     )
