@@ -76,6 +76,12 @@ class User(AbstractBaseUser, PermissionsMixin, SyncableModel):
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
+    source_id = models.CharField(
+        _("roster id"),
+        max_length=255,
+        blank=True,
+        help_text=_("The person's id in the roster they were imported from (OneRoster sourcedId)."),
+    )
 
     USERNAME_FIELD = "username"
     REQUIRED_FIELDS: ClassVar[list[str]] = ["full_name"]
@@ -96,6 +102,11 @@ class User(AbstractBaseUser, PermissionsMixin, SyncableModel):
                 fields=["username"],
                 condition=Q(school_id__isnull=True),
                 name="accounts_user_username_unique_without_school",
+            ),
+            models.UniqueConstraint(
+                fields=["school_id", "source_id"],
+                condition=~Q(source_id=""),
+                name="accounts_user_source_id_unique_in_school",
             ),
         ]
         indexes = [

@@ -40,6 +40,7 @@ def create_user(
     is_staff: bool = False,
     is_superuser: bool = False,
     user_id: uuid.UUID | None = None,
+    source_id: str = "",
 ) -> User:
     """Create a person. No password means they cannot sign in with one.
 
@@ -53,6 +54,7 @@ def create_user(
         language=language,
         is_staff=is_staff,
         is_superuser=is_superuser,
+        source_id=source_id.strip(),
     )
     if password:
         _check_password(password, user)
@@ -88,8 +90,11 @@ def update_user(
     username: str | None = None,
     language: str | None = None,
     password: str | None = None,
+    source_id: str | None = None,
 ) -> User:
     """Change a person's details; a given password replaces the old one."""
+    if source_id is not None:
+        user.source_id = source_id.strip()
     if full_name is not None:
         user.full_name = full_name.strip()
     if username is not None:

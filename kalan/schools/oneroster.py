@@ -21,7 +21,8 @@ How OneRoster maps onto Kalan:
   agentSourcedIds that name parents; other agents are checked, then ignored.
   enabledUser=false makes the person inactive. A given password is set (and
   must pass the password rules); without one the person cannot sign in with a
-  password. People are matched by username within their school.
+  password. People are matched by their sourcedId (kept as the
+  roster id), else by username, within their school.
 - classes become classes, matched by sourcedId (kept as the class's roster id);
   a title already used by another class gets the classCode (or sourcedId) added.
 - enrollments: student → learner; teacher, aide, proctor, administrator →
@@ -739,7 +740,11 @@ class Writer:
 
     def _person(self, person: Person) -> User:
         school = self.schools[person.school_key]
-        user = User.objects.filter(school_id=school.id, username=person.username).first()
+        # The roster id first, so a person renamed in the source system stays one person.
+        user = (
+            User.objects.filter(school_id=school.id, source_id=person.sourced_id).first()
+            or User.objects.filter(school_id=school.id, username=person.username).first()
+        )
         if user is None:
             user = services.create_person(
                 school=school,
@@ -747,6 +752,7 @@ class Writer:
                 full_name=person.full_name,
                 roles=[person.role],
                 password=person.password or None,
+                source_id=person.sourced_id,
             )
             if not person.active:
                 accounts.deactivate_user(user=user)
@@ -768,8 +774,19 @@ class Writer:
         password = person.password if person.password else None
         if password and user.check_password(password):
             password = None
-        if person.full_name != user.full_name or password:
-            accounts.update_user(user=user, full_name=person.full_name, password=password)
+        if (
+            person.full_name != user.full_name
+            or password
+            or person.sourced_id != user.source_id
+            or person.username != user.username
+        ):
+            accounts.update_user(
+                user=user,
+                full_name=person.full_name,
+                password=password,
+                source_id=person.sourced_id,
+                username=person.username,
+            )
             changed = True
         if person.active != user.is_active:
             if person.active:

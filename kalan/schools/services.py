@@ -142,6 +142,7 @@ def create_person(
     password: str | None = None,
     language: str = "",
     user_id: uuid.UUID | None = None,
+    source_id: str = "",
 ) -> User:
     """A person of a school with their roles, in one transaction."""
     roles = list(roles)
@@ -154,6 +155,7 @@ def create_person(
         password=password,
         language=language,
         user_id=user_id,
+        source_id=source_id,
     )
     for kind in roles:
         grant_role(school=school, user=user, kind=kind)

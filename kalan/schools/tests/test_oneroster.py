@@ -360,6 +360,19 @@ def test_changes_in_a_new_export_are_followed(school):
     assert Classroom.objects.filter(school=school, name="Physics", source_id="c-3").exists()
 
 
+def test_a_person_renamed_in_the_source_system_stays_one_person(school):
+    import_oneroster_files(bundle(), school=school)
+    amina = people(school)["amina.traore"]
+    assert amina.source_id == "u-2"
+    users = [row[:] for row in USERS]
+    users[2][users[0].index("username")] = "aminata.traore"
+    report = import_oneroster_files(bundle(users=users), school=school)
+    assert report.people_created == 0
+    renamed = people(school)["aminata.traore"]
+    assert renamed.id == amina.id
+    assert "amina.traore" not in people(school)
+
+
 def test_every_problem_is_listed_with_file_and_line(school):
     users = [row[:] for row in USERS]
     users[0][users[0].index("middleName")] = "midleName"
