@@ -6,9 +6,11 @@ unsafe methods). Errors answer {"detail": message} and, for refused input,
 files (ninja is an installed app), never from an outside host.
 """
 
+import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError
@@ -18,13 +20,31 @@ from kalan.accounts import api as accounts_api
 from kalan.core.errors import KalanError, NotFound, PermissionDenied, ValidationFailed
 from kalan.schools import api as schools_api
 
+
+class LocalSwagger(Swagger):
+    """Swagger UI from ninja's own files, always served by this instance.
+
+    ninja falls back to a CDN page unless it is an installed app; Kalan keeps it
+    out of INSTALLED_APPS so that pydantic loads only with the API (see urls.py).
+    """
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        context = {
+            "swagger_settings": json.dumps(self.settings, indent=1),
+            "api": api,
+            "add_csrf": True,
+        }
+        return render(request, self.template, context)
+
+
 api = NinjaAPI(
     title="Kalan API",
     version="1",
     urls_namespace="api",
     auth=[accounts_api.bearer_auth, accounts_api.session_auth],
     # No validator badge: Swagger UI would fetch it from an outside host.
-    docs=Swagger(settings={"validatorUrl": None}),
+    docs=LocalSwagger(settings={"validatorUrl": None}),
 )
 
 

@@ -2,8 +2,8 @@
 
 Reads: superusers everything; a school admin their school; a teacher their
 school and the classes they teach (and those classes' learners); a learner
-themselves and their classes; a parent themselves and the children linked to
-them; an area viewer everything in the schools of their area, read-only.
+themselves and their classes; a parent themselves, the children linked to
+them and those children's classes; an area viewer everything in the schools of their area, read-only.
 Writes: superusers and the admins of the school concerned. A thing the caller
 may not read is reported as not found, so ids do not leak.
 """
@@ -30,11 +30,16 @@ def visible_classrooms(user: User) -> QuerySet[Classroom]:
     roles = roles_of(user)
     if roles.superuser:
         return Classroom.objects.all()
-    learner_classes = Enrolment.objects.filter(user=user).values("classroom_id")
+    own_classes = Enrolment.objects.filter(user=user).values("classroom_id")
+    children = GuardianLink.objects.filter(guardian=user).values("child_id")
+    childrens_classes = Enrolment.objects.filter(
+        user_id__in=children, kind=Enrolment.Kind.LEARNER
+    ).values("classroom_id")
     return Classroom.objects.filter(
         Q(school_id__in=roles.admin_of | roles.viewed_school_ids())
         | Q(id__in=roles.teaches)
-        | Q(id__in=learner_classes)
+        | Q(id__in=own_classes)
+        | Q(id__in=childrens_classes)
     )
 
 

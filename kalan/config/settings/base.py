@@ -6,6 +6,7 @@ package serves a school hub, a laptop and a national server alike.
 
 import os
 import secrets
+from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
@@ -59,7 +60,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
-    "ninja",  # serves its API docs page from local static files, not a CDN
 ]
 
 MIDDLEWARE = [
@@ -77,13 +77,19 @@ MIDDLEWARE = [
     "kalan.core.middleware.DatabaseBusyMiddleware",
 ]
 
+# django-ninja's API docs page and its Swagger files, served by the instance itself.
+# Found without importing ninja (and pydantic): it is not an installed app, so a
+# process that serves only pages never loads it (see kalan/config/urls.py).
+NINJA_DIR = Path(str(find_spec("ninja").origin)).parent  # type: ignore[union-attr]
+STATICFILES_DIRS = [NINJA_DIR / "static"]
+
 ROOT_URLCONF = "kalan.config.urls"
 WSGI_APPLICATION = "kalan.config.wsgi.application"
 
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [NINJA_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
