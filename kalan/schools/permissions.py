@@ -3,7 +3,8 @@
 Reads: superusers everything; a school admin their school; a teacher their
 school and the classes they teach (and those classes' learners); a learner
 themselves and their classes; a parent themselves, the children linked to
-them and those children's classes; an area viewer everything in the schools of their area, read-only.
+them and those children's classes; an area viewer everything in the schools
+of their area, read-only.
 Writes: superusers and the admins of the school concerned. A thing the caller
 may not read is reported as not found, so ids do not leak.
 """
