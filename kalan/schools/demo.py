@@ -120,7 +120,8 @@ def create_demo() -> bool:
     ).first() or services.create_group(classroom=classroom, name="Readers")
     learners = []
     for n in range(1, 41):
-        name = f"{FIRST_NAMES[(n - 1) % 20]} {LAST_NAMES[(n - 1) % 10]}"
+        # Forty different names: a child picking their own must find exactly one.
+        name = f"{FIRST_NAMES[(n - 1) % 20]} {LAST_NAMES[(n - 1 + (n - 1) // 20) % 10]}"
         learner = _person(
             school, f"learner{n:02d}", name, LEARNER_PASSWORD, [SchoolRole.Kind.LEARNER]
         )

@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.conf.locale import LANG_INFO
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor
 
 from kalan.core.paths import kalan_home
 
@@ -57,7 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "kalan.ui.apps.KalanStaticFilesConfig",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -197,6 +198,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 WHITENOISE_MAX_AGE = 60 * 60 * 24 * 365
+# Source maps are for developers' tools: stored, not compressed.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
+# Pages only ever name fingerprinted files; compressing the originals too doubled the work.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 
 # ---------------------------------------------------------------- tasks
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -119,3 +119,13 @@ def test_name_sign_in_refuses_teachers_and_schools_that_do_not_allow_it(client, 
     response = client.post(f"/signin/class/{classroom.id}/go/", {"user": str(learner.id)})
     assert response.status_code == 404
     assert "_auth_user_id" not in client.session
+
+
+def test_every_demo_learner_has_a_name_of_their_own(demo):
+    names = list(
+        User.objects.filter(school_roles__kind="learner", school_id=demo.id).values_list(
+            "full_name", flat=True
+        )
+    )
+    assert len(names) == 40
+    assert len(set(names)) == 40
