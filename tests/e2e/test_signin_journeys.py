@@ -35,8 +35,7 @@ def test_young_learner_picks_class_then_name(new_context: ContextFactory) -> Non
     expect(page.locator("h1")).to_have_text("Find your class")
     page.get_by_role("link", name="Grade 3 A").click()
     expect(page.locator("h1")).to_have_text("Find your name")
-    # Names repeat in a class of 40 (learner05 and learner25 are both Mariam Sidibé):
-    # each button carries the learner's own id.
+    # Each button carries the learner's own id (real classes may repeat a name).
     learner05 = uuid.uuid5(NAMESPACE, "user:learner05")
     with page.expect_navigation():
         page.locator(f"button[name=user][value='{learner05}']").click()
