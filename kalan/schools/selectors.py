@@ -60,14 +60,27 @@ def list_taught_classes(user: User) -> list[ClassSummary]:
     ]
 
 
-def list_learner_classes(user: User) -> list[dict[str, Any]]:
-    return list(
+@dataclass(frozen=True)
+class LearnerHome:
+    school_name: str
+    classes: list[dict[str, Any]]
+
+
+def get_learner_home(user: User) -> LearnerHome:
+    """A learner's school and classes: one query when they are in a class.
+
+    This page is the one forty tablets load at once, so it is kept to the minimum.
+    """
+    classes = list(
         Classroom.objects.filter(
             enrolments__user=user, enrolments__kind=Enrolment.Kind.LEARNER, is_active=True
         )
-        .values("id", "name", "grade")
+        .values("id", "name", "grade", "school__name")
         .order_by("name")
     )
+    if classes:
+        return LearnerHome(classes[0]["school__name"], classes)
+    return LearnerHome(get_school_name(user.school_id), [])
 
 
 def list_children(user: User) -> list[dict[str, Any]]:

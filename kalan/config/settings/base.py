@@ -118,7 +118,7 @@ SQLITE_OPTIONS = {
     ),
 }
 if url := os.environ.get("KALAN_DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(url, conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
 else:
@@ -129,6 +129,10 @@ else:
             "OPTIONS": dict(SQLITE_OPTIONS),
         }
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Keep each thread's connection: opening one and running the pragmas cost a
+    # third of a page's time on a hub.
+    DATABASES["default"]["CONN_MAX_AGE"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ---------------------------------------------------------------- accounts

@@ -68,11 +68,22 @@ def test_teacher_home_lists_their_class_and_learners(client, demo, django_assert
     assert html.count("<tr>") == 41  # header + 40 learners
 
 
-def test_learner_home_greets_and_lists_classes(client, demo):
+def test_learner_home_greets_and_lists_classes(client, demo, django_assert_num_queries):
     sign_in(client, "learner01")
-    html = client.get("/learn/").content.decode()
+    with django_assert_num_queries(3):  # session, user, classes with the school's name
+        html = client.get("/learn/").content.decode()
     assert "Hello, Aminata!" in html
     assert "Grade 3 A" in html
+    assert "Demo School" in html
+
+
+def test_learner_without_a_class_still_sees_their_school(client, demo):
+    learner = User.objects.get(username="learner40")
+    learner.enrolments.all().delete()
+    client.force_login(learner)
+    html = client.get("/learn/").content.decode()
+    assert "Demo School" in html
+    assert "You are not in a class yet." in html
 
 
 def test_parent_sees_only_linked_children(client, demo):

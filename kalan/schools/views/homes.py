@@ -34,14 +34,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def learner_home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    home = selectors.get_learner_home(_user(request))
     return render(
         request,
         "schools/learner_home.html",
-        {
-            "classes": selectors.list_learner_classes(user),
-            "school_name": selectors.get_school_name(user.school_id),
-        },
+        {"classes": home.classes, "school_name": home.school_name},
     )
 
 
