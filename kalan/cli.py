@@ -35,7 +35,7 @@ def build_parser() -> Parser:
     start = commands.add_parser("start", help="serve in the foreground (Ctrl-C stops)")
     start.add_argument("--host", default="127.0.0.1")
     start.add_argument("--port", type=int, default=8000)
-    start.add_argument("--workers", type=int, default=int(os.environ.get("KALAN_WORKERS", "1")))
+    start.add_argument("--workers", type=int, default=None, help="server processes")
 
     setup = commands.add_parser("setup", help="provision this instance without questions")
     setup.add_argument("--school", required=True, help="name of the school")

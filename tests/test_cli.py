@@ -46,6 +46,11 @@ def test_bad_port(tmp_path):
     assert "--port" in one_clear_line(run(["start", "--port", "70000"], tmp_path))
 
 
+def test_bad_server_settings(tmp_path):
+    assert "--workers" in one_clear_line(run(["start", "--workers", "0"], tmp_path))
+    assert "KALAN_THREADS" in one_clear_line(run(["start"], tmp_path, KALAN_THREADS="many"))
+
+
 def test_unusable_home(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
