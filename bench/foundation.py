@@ -71,7 +71,7 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
 ]
 
-# Kolibri is kept off the network exactly as in the anchor measurement
+# Kolibri is kept off the network exactly as in the earlier Kolibri measurement
 # (shared/anchors/kolibri-scripts/env.sh).
 KOLIBRI_ENV = {
     "KOLIBRI_DISABLE_PING": "True",
@@ -240,6 +240,24 @@ class CpuNoise(threading.Thread):
 
 
 NOISE = CpuNoise()
+
+
+def wait_quiet(max_minutes: float, threshold: float = 20.0, window_s: float = 30.0) -> dict:
+    """Waits (at most max_minutes) until other processes have used less than `threshold` % of a
+    core in every sample of the last `window_s` seconds. Returns how long it waited."""
+    t0 = time.time()
+    need = int(window_s / 2)
+    if max_minutes <= 0:
+        return {"waited_s": 0, "quiet": None}
+    log(f"waiting up to {max_minutes} min for a quiet machine (other CPU < {threshold} %)")
+    while time.time() - t0 < max_minutes * 60:
+        recent = [x[1] for x in NOISE.samples[-need:]]
+        if len(recent) >= need and max(recent) < threshold:
+            return {"waited_s": round(time.time() - t0), "quiet": True}
+        time.sleep(2)
+    return {"waited_s": round(time.time() - t0), "quiet": False}
+
+
 PHASES: dict[str, tuple[float, float]] = {}
 
 
@@ -388,7 +406,7 @@ class Server:
                     f"{self.name} exited with {self.proc.returncode}; see {self.logfile}"
                 )
             try:
-                st, _, _, _ = http_get(url, timeout=5)
+                st, final, _, _ = http_get(url, timeout=5)
             except (OSError, urllib.error.URLError):
                 st, final = None, None
             now = time.perf_counter()
@@ -596,8 +614,8 @@ class Kolibri(System):
                 "rows": html_rows,
             },
             {
-                "label": "learner API `GET /api/logger/userprogress/<user_id>/` (authenticated, "
-                "40 learners; the anchor's endpoint)",
+                "label": "learner API `GET /api/logger/userprogress/<id>/` (authenticated, "
+                "40 learners)",
                 "kind": "learner_api",
                 "path": api_rows[0][0],
                 "rows": api_rows,
@@ -821,12 +839,14 @@ def cold_starts(systems, ports, runs=3, idle_wait=30.0) -> dict:
         time.sleep(2)
     for i in range(runs):
         for s in systems if i % 2 == 0 else list(reversed(systems)):
+            t0 = time.time()
             srv = s.server(ports[s.key]).start()
             try:
                 r = srv.wait_ready()
                 log(f"{s.key} run {i + 1}: first 200 after {r['first_200_s']} s ({r['final_url']})")
                 time.sleep(idle_wait)
                 r["idle30"] = srv.memory()
+                r["other_cpu_pct"] = NOISE.summary(t0, time.time()).get("mean_pct")
                 log(f"{s.key} run {i + 1}: idle {r['idle30']}")
                 r["run"] = i + 1
                 out[s.key].append(r)
@@ -978,31 +998,51 @@ def run_wrk(base: str, path: str, conc: int, duration: int, rows=None, maxreq=20
     return res
 
 
-def load_tests(s: System, srv: Server, duration: int, concs=(1, 10, 40)) -> dict:
-    targets = s.wrk_targets(srv.base)
-    # each learner session must really reach the learner page
-    for t in targets:
-        for p, cookie in (t["rows"] or [(t["path"], "")])[:N_LEARNERS]:
-            st, _, _, _ = http_get(
-                srv.base + p, follow=False, headers={"Cookie": cookie} if cookie else {}
-            )
-            if st != 200:
-                raise RuntimeError(f"{s.key}: {p} with learner cookie gave {st}")
-    out = {"memory_before": srv.memory(), "targets": []}
-    for t in targets:
-        run_wrk(srv.base, t["path"], 2, 3, t["rows"])  # short warm-up, not recorded
-        res = {"label": t["label"], "kind": t["kind"], "runs": []}
-        for c in concs:
-            r = run_wrk(srv.base, t["path"], c, duration, t["rows"])
-            log(
-                f"{s.key} {t['kind']} c={c}: {r['rps']} req/s p50 {r['p50_ms']} p95 {r['p95_ms']} "
-                f"p99 {r['p99_ms']} ms, non-200 {r['non200']}, errors "
-                f"{r['err_connect'] + r['err_read'] + r['err_write'] + r['err_timeout']}"
-            )
-            res["runs"].append(r)
-            time.sleep(3)
-        out["targets"].append(res)
-    out["memory_after"] = srv.memory()
+def load_tests(pairs: list[tuple[System, Server]], duration: int, concs=(1, 10, 40)) -> dict:
+    """wrk on every target of every system, interleaved: for each kind of page and each
+    concurrency the systems take turns (order alternating), so that a burst of other load on the
+    machine hits both rather than one."""
+    plan, out = {}, {}
+    for s, srv in pairs:
+        targets = s.wrk_targets(srv.base)
+        # each learner session must really reach the learner page
+        for t in targets:
+            for p, cookie in (t["rows"] or [(t["path"], "")])[:N_LEARNERS]:
+                st, _, _, _ = http_get(
+                    srv.base + p, follow=False, headers={"Cookie": cookie} if cookie else {}
+                )
+                if st != 200:
+                    raise RuntimeError(f"{s.key}: {p} with learner cookie gave {st}")
+        plan[s.key] = {t["kind"]: t for t in targets}
+        out[s.key] = {"memory_before": srv.memory(), "targets": []}
+    kinds: list[str] = []
+    for s, _ in pairs:
+        kinds += [k for k in plan[s.key] if k not in kinds]
+    for kind in kinds:
+        here = [(s, srv) for s, srv in pairs if kind in plan[s.key]]
+        results = {}
+        for s, srv in here:
+            t = plan[s.key][kind]
+            run_wrk(srv.base, t["path"], 2, 3, t["rows"])  # short warm-up, not recorded
+            results[s.key] = {"label": t["label"], "kind": kind, "runs": []}
+        for i, c in enumerate(concs):
+            for s, srv in here if i % 2 == 0 else here[::-1]:
+                t = plan[s.key][kind]
+                t0 = time.time()
+                r = run_wrk(srv.base, t["path"], c, duration, t["rows"])
+                r["other_cpu_pct"] = NOISE.summary(t0, time.time()).get("mean_pct")
+                log(
+                    f"{s.key} {kind} c={c}: {r['rps']} req/s p50 {r['p50_ms']} p95 {r['p95_ms']} "
+                    f"p99 {r['p99_ms']} ms, non-200 {r['non200']}, errors "
+                    f"{r['err_connect'] + r['err_read'] + r['err_write'] + r['err_timeout']}, "
+                    f"other CPU {r['other_cpu_pct']} %"
+                )
+                results[s.key]["runs"].append(r)
+                time.sleep(3)
+        for k, v in results.items():
+            out[k]["targets"].append(v)
+    for s, srv in pairs:
+        out[s.key]["memory_after"] = srv.memory()
     return out
 
 
@@ -1101,23 +1141,38 @@ def report(res: dict) -> str:
         "Authenticated runs rotate 40 signed-in learners (a different session cookie on "
         'each request). "bad" = non-200 responses + socket errors + timeouts.\n'
     )
-    out.append("| system | endpoint | c | req/s | p50 ms | p95 ms | p99 ms | max ms | bad |")
-    out.append("|---|---|---|---|---|---|---|---|---|")
+    out.append(
+        "| page | c | system | endpoint | req/s | p50 ms | p95 ms | p99 ms | max ms | bad "
+        "| other CPU % |"
+    )
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    kinds: list[str] = []
     for k in sysk:
-        for t in sres[k].get("load", {}).get("targets", []):
-            for r in t["runs"]:
-                bad = (
-                    r["non200"]
-                    + r["err_connect"]
-                    + r["err_read"]
-                    + r["err_write"]
-                    + r["err_timeout"]
-                )
-                out.append(
-                    f"| {title[k]} | {t['label']} | {r['connections']} | {r['rps']:.1f} | "
-                    f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | "
-                    f"{r['max_ms']:.0f} | {bad} |"
-                )
+        kinds += [t["kind"] for t in sres[k].get("load", {}).get("targets", [])]
+    kind_names = {"signin": "sign-in", "learner": "learner home", "learner_api": "learner API"}
+    for kind in dict.fromkeys(kinds):
+        for c in (1, 10, 40):
+            for k in sysk:
+                for t in sres[k].get("load", {}).get("targets", []):
+                    for r in t["runs"]:
+                        if t["kind"] != kind or r["connections"] != c:
+                            continue
+                        bad = sum(
+                            r[f]
+                            for f in (
+                                "non200",
+                                "err_connect",
+                                "err_read",
+                                "err_write",
+                                "err_timeout",
+                            )
+                        )
+                        out.append(
+                            f"| {kind_names.get(kind, kind)} | {c} | {title[k]} | {t['label']} | "
+                            f"**{r['rps']:.1f}** | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
+                            f"{r['p99_ms']:.1f} | {r['max_ms']:.0f} | {bad} | "
+                            f"{r.get('other_cpu_pct', 'n/a')} |"
+                        )
 
     out.append("\n## Page weight by resource type (bytes on the wire, empty cache)\n")
     out.append("| system | page | final URL | type | requests | bytes |")
@@ -1140,15 +1195,16 @@ def report(res: dict) -> str:
     out.append("\n## Cold-start runs\n")
     out.append(
         "| system | run | first response s | first 200 s | idle RSS MiB | idle PSS MiB | "
-        "processes | threads |"
+        "processes | threads | other CPU % |"
     )
-    out.append("|---|---|---|---|---|---|---|---|")
+    out.append("|---|---|---|---|---|---|---|---|---|")
     for k in sysk:
         for r in sres[k].get("coldstart", []):
             m = r["idle30"]
             out.append(
                 f"| {title[k]} | {r['run']} | {r['first_response_s']} | {r['first_200_s']} | "
-                f"{m['rss_mib']} | {m['pss_mib']} | {m['pids']} | {m['threads']} |"
+                f"{m['rss_mib']} | {m['pss_mib']} | {m['pids']} | {m['threads']} | "
+                f"{r.get('other_cpu_pct', 'n/a')} |"
             )
 
     out.append("\n## Method and conditions\n")
@@ -1205,6 +1261,13 @@ def main():
     ap.add_argument("--only", choices=["kalan", "kolibri"], help="measure one system only")
     ap.add_argument("--skip", default="", help="comma list of steps to skip: load,pageweight")
     ap.add_argument("--out", default=None, help="output stem (default results/foundation-<date>)")
+    ap.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0,
+        metavar="MIN",
+        help="before measuring, wait up to MIN minutes for other processes to go quiet",
+    )
     args = ap.parse_args()
     ensure_tools_python()
     if shutil.which("wrk") is None:
@@ -1256,7 +1319,8 @@ def main():
         f"`pip install kolibri=={KOLIBRI_VERSION}`; `kolibri manage provisiondevice --preset "
         "formal` + 1 class and 40 learners `l_00001`..`l_00040` created with Kolibri's models "
         "(`full_clean()`); `kolibri start --foreground` (Cheroot, one process), offline switches "
-        "as in the anchor (`KOLIBRI_DISABLE_PING=True`, `KOLIBRI_ZEROCONF_ENABLED=False`, "
+        "as in the earlier Kolibri measurement (`KOLIBRI_DISABLE_PING=True`, "
+        "`KOLIBRI_ZEROCONF_ENABLED=False`, "
         "`KOLIBRI_LISTEN_ADDRESS=127.0.0.1`, central URLs on a dead loopback port). Sign-in via "
         "`PUT /api/auth/session/current/?active=false` then `POST /api/auth/session/`."
     )
@@ -1265,27 +1329,33 @@ def main():
         "admin --password-file F --noinput`, `kalan demo` (40 learners); `kalan start --host "
         "127.0.0.1`. Sign-in via the HTML form on `/signin/` (CSRF token + cookie)."
     )
+    res["wait_quiet"] = {}
     try:
+        res["wait_quiet"]["coldstart"] = wait_quiet(args.wait_quiet)
         with Phase("coldstart"):
             cold = cold_starts(systems, ports, runs=args.runs, idle_wait=args.idle_wait)
             for s in systems:
                 res["systems"][s.key]["coldstart"] = cold[s.key]
-        for s in systems:
-            if {"pageweight", "load"} <= skip:
-                break
-            srv = s.server(ports[s.key]).start()
+        if not {"pageweight", "load"} <= skip:
+            res["wait_quiet"]["serve"] = wait_quiet(args.wait_quiet)
+            pairs: list[tuple[System, Server]] = []
             try:
-                srv.wait_ready()
+                for s in systems:  # both servers up; each measured while the other idles
+                    srv = s.server(ports[s.key])
+                    pairs.append((s, srv))
+                    srv.start().wait_ready()
                 if "pageweight" not in skip:
-                    with Phase(f"pageweight-{s.key}"):
-                        res["systems"][s.key]["pageweight"] = page_weight(s, srv.base)
+                    for s, srv in pairs:
+                        with Phase(f"pageweight-{s.key}"):
+                            res["systems"][s.key]["pageweight"] = page_weight(s, srv.base)
                 if "load" not in skip:
                     time.sleep(5)
-                    with Phase(f"load-{s.key}"):
-                        res["systems"][s.key]["load"] = load_tests(s, srv, args.duration)
+                    with Phase("load"):
+                        for k, v in load_tests(pairs, args.duration).items():
+                            res["systems"][k]["load"] = v
             finally:
-                srv.stop()
-            time.sleep(3)
+                for _, srv in pairs:
+                    srv.stop()
     finally:
         NOISE.stop_evt.set()
         res["finished"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")

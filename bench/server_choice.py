@@ -188,7 +188,9 @@ def measure(k: KalanServers, cfg: dict, port: int, rows, duration: int, idle_wai
         fb.run_wrk(srv.base, k.learn_path, 2, 3, rows)  # warm-up, not recorded
         res["runs"] = []
         for c in (1, 10, 40):
+            t0 = time.time()
             r = fb.run_wrk(srv.base, k.learn_path, c, duration, rows)
+            r["other_cpu_pct"] = fb.NOISE.summary(t0, time.time()).get("mean_pct")
             fb.log(
                 f"{cfg['name']} c={c}: {r['rps']} req/s p50 {r['p50_ms']} p95 {r['p95_ms']} "
                 f"p99 {r['p99_ms']} ms non-200 {r['non200']}"
@@ -225,14 +227,15 @@ def report(res: dict) -> str:
     )
     out.append(
         "| server | workers | threads/worker | req/s c=1 | c=10 | c=40 | p50 / p95 / p99 ms c=1 "
-        "| c=10 | c=40 | idle RSS / PSS MiB | after load RSS / PSS MiB | processes | bad |"
+        "| c=10 | c=40 | idle RSS / PSS MiB | after load RSS / PSS MiB | processes | bad "
+        "| other CPU % |"
     )
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in res["results"]:
         if "error" in r or len(r.get("runs", [])) != 3:
             out.append(
                 f"| {r['server']} | {r['workers']} | {r['threads']} | failed: "
-                f"{r.get('error', 'incomplete')[:120]} |||||||||"
+                f"{r.get('error', 'incomplete')[:120]} ||||||||||"
             )
             continue
         runs = r["runs"]
@@ -248,7 +251,9 @@ def report(res: dict) -> str:
             + " | "
             + " | ".join(lat)
             + f" | {mi['rss_mib']} / {mi['pss_mib']} | {ma['rss_mib']} / {ma['pss_mib']} | "
-            f"{ma['pids']} | {bad} |"
+            f"{ma['pids']} | {bad} | "
+            + " / ".join(str(x.get("other_cpu_pct", "n/a")) for x in runs)
+            + " |"
         )
     out.append("\n## Commands\n")
     for r in res["results"]:
@@ -271,6 +276,13 @@ def main():
     ap.add_argument("--only", default="", help="comma list of config names (default: all)")
     ap.add_argument(
         "--out", default=None, help="output stem (default results/server-choice-<date>)"
+    )
+    ap.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0,
+        metavar="MIN",
+        help="before measuring, wait up to MIN minutes for other processes to go quiet",
     )
     args = ap.parse_args()
     if not fb.shutil.which("wrk"):
@@ -321,6 +333,7 @@ def main():
         time.sleep(3)
         for cfg in cfgs:
             fb.log("==", cfg["name"])
+            res.setdefault("wait_quiet", {})[cfg["name"]] = fb.wait_quiet(args.wait_quiet)
             res["results"].append(measure(k, cfg, port, rows, args.duration, args.idle_wait))
     finally:
         fb.NOISE.stop_evt.set()
