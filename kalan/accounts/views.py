@@ -43,7 +43,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             local = timezone.localtime(result.locked_until)  # type: ignore[arg-type]
             form.add_error(
                 None,
-                _("Too many failed attempts. Try again after %(time)s.")
+                _("Too many failed attempts. Wait until %(time)s, then try again.")
                 % {"time": formats.time_format(local, "TIME_FORMAT")},
             )
         else:

@@ -10,6 +10,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kalan.accounts.models import User
 from kalan.core.errors import ValidationFailed
@@ -33,7 +34,9 @@ def add_service_error(form: forms.Form, error: ValidationFailed) -> None:
 
 
 class SchoolSettingsForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(
+        label=pgettext_lazy("of a school, class or group", "Name"), max_length=200
+    )
     code = forms.CharField(label=_("School code"), max_length=50)
     government_id = forms.CharField(label=_("Government id"), max_length=100, required=False)
     latitude = forms.DecimalField(
@@ -202,7 +205,9 @@ class ChildForm(forms.Form):
 
 
 class ClassroomForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(
+        label=pgettext_lazy("of a school, class or group", "Name"), max_length=200
+    )
     grade = forms.CharField(label=_("Grade"), max_length=50, required=False)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
