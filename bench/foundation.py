@@ -343,7 +343,9 @@ def du(path: Path) -> dict:
             ["du", "-sk", "--apparent-size", str(path)], capture_output=True, text=True, check=True
         ).stdout.split()[0]
     )
-    files = sum(len(f) for _, _, f in os.walk(path))
+    files = sum(  # regular files, as `find -type f` (the venv's python symlinks are not)
+        1 for d, _, fs in os.walk(path) for f in fs if not os.path.islink(os.path.join(d, f))
+    )
     return {
         "disk_mib": round(disk / 1024, 1),
         "apparent_mib": round(apparent / 1024, 1),

@@ -5,10 +5,10 @@ Serves the Kalan learner home (`GET /learn/`, 40 signed-in learners round-robin,
 cookie per request) with:
   - granian, WSGI interface (`granian --interface wsgi kalan.config.wsgi:application`, its
     defaults), 1 and 2 workers;
-  - `kalan start` (granian embedded, as shipped: 8 blocking threads), 1 and 2 workers;
+  - `kalan start` (granian embedded, with its own default thread count), 1 and 2 workers;
   - gunicorn with sync workers, 1 and 2 workers;
-  - gunicorn with gthread workers (8 threads each), 1 and 2 workers;
-  - waitress (8 threads; one process, it has no worker processes);
+  - gunicorn with gthread workers (2 threads each, as `kalan start`), 1 and 2 workers;
+  - waitress (its default 4 threads; one process, it has no worker processes);
 and for each, wrk at concurrency 1, 10 and 40 (15 s each): req/s, p50/p95/p99, and the memory
 (RSS and PSS summed over the server's process tree) 15 s after ready and after the load.
 
@@ -25,6 +25,8 @@ import datetime as dt
 import json
 import os
 import platform
+import re
+import statistics
 import subprocess
 import sys
 import time
@@ -35,7 +37,20 @@ import foundation as fb
 
 SERVER_PINS = ("granian", "gunicorn", "waitress")
 WSGI_APP = "kalan.config.wsgi:application"
-THREADS = 8  # what `kalan start` gives granian by default (KALAN_THREADS)
+GTHREADS = 2  # threads per gunicorn gthread worker: what `kalan start` gives granian
+WAITRESS_THREADS = 4  # waitress's default
+
+
+def kalan_threads(k: KalanServers) -> str:
+    """The blocking-thread default of the installed `kalan start`, for the table."""
+    try:
+        src = next(k.venv.glob("lib/python*/site-packages/kalan/commands.py")).read_text()
+    except (StopIteration, OSError):
+        return "default"
+    m = re.search(r"threads = (\d+) if threads is None", src) or re.search(
+        r'"KALAN_THREADS", "(\d+)"', src
+    )
+    return f"{m.group(1)} (default)" if m else "default"
 
 
 class KalanServers(fb.Kalan):
@@ -93,7 +108,7 @@ def configs(k: KalanServers, port: int) -> list[dict]:
                 "name": f"kalan-start-w{w}",
                 "server": "`kalan start` (granian WSGI, as shipped)",
                 "workers": w,
-                "threads": THREADS,
+                "threads": kalan_threads(k),
                 "cmd": [
                     b / "kalan",
                     "start",
@@ -133,13 +148,13 @@ def configs(k: KalanServers, port: int) -> list[dict]:
                 "name": f"gunicorn-gthread-w{w}",
                 "server": "gunicorn gthread",
                 "workers": w,
-                "threads": THREADS,
+                "threads": GTHREADS,
                 "cmd": [
                     b / "gunicorn",
                     "-k",
                     "gthread",
                     "--threads",
-                    THREADS,
+                    GTHREADS,
                     "-w",
                     w,
                     "-b",
@@ -155,8 +170,13 @@ def configs(k: KalanServers, port: int) -> list[dict]:
             "name": "waitress",
             "server": "waitress",
             "workers": 1,
-            "threads": THREADS,
-            "cmd": [b / "waitress-serve", f"--listen={addr}", f"--threads={THREADS}", WSGI_APP],
+            "threads": WAITRESS_THREADS,
+            "cmd": [
+                b / "waitress-serve",
+                f"--listen={addr}",
+                f"--threads={WAITRESS_THREADS}",
+                WSGI_APP,
+            ],
         }
     )
     return out
@@ -207,6 +227,10 @@ def measure(k: KalanServers, cfg: dict, port: int, rows, duration: int, idle_wai
     return res
 
 
+def _median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
 def report(res: dict) -> str:
     v = res["versions"]
     out = [f"# Kalan: WSGI server comparison, {res['date']}\n"]
@@ -220,10 +244,14 @@ def report(res: dict) -> str:
         f"Endpoint: the learner home `GET /learn/` (server-rendered HTML), signed in, 40 "
         f"learners round-robin (a different session cookie on each request). wrk "
         f"{res['duration_s']} s per run, 1 thread at c=1 and 2 threads at c≥10, "
-        f"`Accept-Encoding: gzip, deflate, br`. Client and server share the 2 cores. Memory = "
-        f"RSS / PSS summed over the server's process tree, {res['idle_wait_s']:.0f} s after "
-        f'ready (idle) and right after the three runs. "bad" = non-200 responses + socket '
-        f"errors + timeouts, over the three runs.\n"
+        f"`Accept-Encoding: gzip, deflate, br`. Client and server share the 2 cores. "
+        f"{res['rounds']} rounds: every configuration is started afresh and measured once per "
+        f"round, rounds one after the other. req/s = median of the rounds (min–max); latency "
+        f"and memory = median of the rounds. Memory = RSS / PSS summed over the server's "
+        f"process tree, {res['idle_wait_s']:.0f} s after ready (idle) and right after the three "
+        f'runs. "bad" = non-200 responses + socket errors + timeouts, all rounds. "other CPU" = '
+        f"mean CPU used by other processes on the machine during that configuration's runs "
+        f"(100 = one core).\n"
     )
     out.append(
         "| server | workers | threads/worker | req/s c=1 | c=10 | c=40 | p50 / p95 / p99 ms c=1 "
@@ -231,33 +259,48 @@ def report(res: dict) -> str:
         "| other CPU % |"
     )
     out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for r in res["results"]:
-        if "error" in r or len(r.get("runs", [])) != 3:
+    names = list(dict.fromkeys(r["name"] for r in res["results"]))
+    for name in names:
+        rs = [r for r in res["results"] if r["name"] == name]
+        ok = [r for r in rs if "error" not in r and len(r.get("runs", [])) == 3]
+        r0 = rs[0]
+        if not ok:
             out.append(
-                f"| {r['server']} | {r['workers']} | {r['threads']} | failed: "
-                f"{r.get('error', 'incomplete')[:120]} ||||||||||"
+                f"| {r0['server']} | {r0['workers']} | {r0['threads']} | failed: "
+                f"{rs[-1].get('error', 'incomplete')[:120]} ||||||||||"
             )
             continue
-        runs = r["runs"]
+        cells = []
+        for ci in range(3):
+            rps = [r["runs"][ci]["rps"] for r in ok]
+            cells.append(f"**{_median(rps):.1f}** ({min(rps):.0f}–{max(rps):.0f})")
+        for ci in range(3):
+            lat = [_median([r["runs"][ci][f"p{q}_ms"] for r in ok]) for q in (50, 95, 99)]
+            cells.append(" / ".join(f"{x:.1f}" for x in lat))
+
+        def mem(key, field, ok=ok):
+            return _median([r[key][field] for r in ok])
+
         bad = sum(
             x["non200"] + x["err_connect"] + x["err_read"] + x["err_write"] + x["err_timeout"]
-            for x in runs
+            for r in ok
+            for x in r["runs"]
         )
-        lat = [f"{x['p50_ms']:.1f} / {x['p95_ms']:.1f} / {x['p99_ms']:.1f}" for x in runs]
-        mi, ma = r["memory_idle"], r["memory_after"]
+        other = [x.get("other_cpu_pct") or 0 for r in ok for x in r["runs"]]
+        failed = len(rs) - len(ok)
         out.append(
-            f"| {r['server']} | {r['workers']} | {r['threads']} | "
-            + " | ".join(f"{x['rps']:.1f}" for x in runs)
-            + " | "
-            + " | ".join(lat)
-            + f" | {mi['rss_mib']} / {mi['pss_mib']} | {ma['rss_mib']} / {ma['pss_mib']} | "
-            f"{ma['pids']} | {bad} | "
-            + " / ".join(str(x.get("other_cpu_pct", "n/a")) for x in runs)
-            + " |"
+            f"| {r0['server']} | {r0['workers']} | {r0['threads']} | "
+            + " | ".join(cells)
+            + f" | {mem('memory_idle', 'rss_mib'):.1f} / {mem('memory_idle', 'pss_mib'):.1f} | "
+            f"{mem('memory_after', 'rss_mib'):.1f} / {mem('memory_after', 'pss_mib'):.1f} | "
+            f"{ok[0]['memory_after']['pids']} | {bad}"
+            + (f" ({failed} round(s) failed)" if failed else "")
+            + f" | {statistics.mean(other):.1f} |"
         )
     out.append("\n## Commands\n")
-    for r in res["results"]:
-        out.append(f"- {r['name']}: `{r['cmd']}`")
+    for name in names:
+        r = next(r for r in res["results"] if r["name"] == name)
+        out.append(f"- {name}: `{r['cmd']}`")
     n = res["noise"]
     out.append(
         f"\nOther processes on the machine used on average {n.get('mean_pct', 'n/a')} % of a "
@@ -274,6 +317,7 @@ def main():
         "--idle-wait", type=float, default=15.0, help="seconds after ready for idle RSS"
     )
     ap.add_argument("--only", default="", help="comma list of config names (default: all)")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds over all configs (default 3)")
     ap.add_argument(
         "--out", default=None, help="output stem (default results/server-choice-<date>)"
     )
@@ -307,6 +351,7 @@ def main():
         or "none",
         "duration_s": args.duration,
         "idle_wait_s": args.idle_wait,
+        "rounds": args.rounds,
         "results": [],
     }
     k = KalanServers()
@@ -331,10 +376,15 @@ def main():
         finally:
             first.stop()
         time.sleep(3)
-        for cfg in cfgs:
-            fb.log("==", cfg["name"])
-            res.setdefault("wait_quiet", {})[cfg["name"]] = fb.wait_quiet(args.wait_quiet)
-            res["results"].append(measure(k, cfg, port, rows, args.duration, args.idle_wait))
+        for rnd in range(1, args.rounds + 1):
+            for cfg in cfgs:
+                fb.log("==", cfg["name"], "round", rnd)
+                res.setdefault("wait_quiet", {})[f"{cfg['name']}-{rnd}"] = fb.wait_quiet(
+                    args.wait_quiet
+                )
+                r = measure(k, cfg, port, rows, args.duration, args.idle_wait)
+                r["round"] = rnd
+                res["results"].append(r)
     finally:
         fb.NOISE.stop_evt.set()
         res["finished"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
