@@ -42,14 +42,12 @@ def default_workers() -> int:
 
 
 def start(args: argparse.Namespace) -> int:
-    """Serve with granian (ADR 0002); SIGTERM and Ctrl-C stop it cleanly.
+    """Serve with gunicorn (ADR 0002); SIGTERM and Ctrl-C stop it cleanly.
 
     When this process had to load Django to migrate, it replaces itself with a
-    fresh one, so the server's supervisor holds no Django in memory.
+    fresh one, so the server's master process holds no Django in memory.
     """
-    from granian.constants import Interfaces
-    from granian.log import LogLevels
-    from granian.server import Server
+    from kalan.server import serve
 
     if not 0 < args.port < 65536:
         raise KalanError(f"--port must be between 1 and 65535, not {args.port}")
@@ -65,16 +63,7 @@ def start(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         os.execv(sys.executable, [sys.executable, "-m", "kalan", *sys.argv[1:]])  # noqa: S606
     print(f"Kalan is serving on http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
-    Server(
-        "kalan.config.wsgi:application",
-        address=args.host,
-        port=args.port,
-        interface=Interfaces.WSGI,
-        workers=workers,
-        blocking_threads=threads,
-        log_level=LogLevels.warning,
-        websockets=False,
-    ).serve()
+    serve(host=args.host, port=args.port, workers=workers, threads=threads)
     return 0
 
 
