@@ -35,7 +35,7 @@ from kalan.schools.forms import (
     add_service_error,
 )
 from kalan.schools.models import School, SchoolRole
-from kalan.schools.permissions import access_school_by_id, access_user_by_id, can_manage_school
+from kalan.schools.permissions import access_school_by_id, access_user_by_id
 from kalan.schools.roles import roles_of
 
 T = TypeVar("T")
@@ -63,8 +63,6 @@ def managed_school(request: HttpRequest, school_id: uuid.UUID) -> School:
         school = access_school_by_id(user, school_id, write=True)
     except (NotFound, PermissionDenied) as error:
         raise Http404 from error
-    if not can_manage_school(user, school.id):
-        raise Http404
     return school
 
 
