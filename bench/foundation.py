@@ -485,6 +485,8 @@ class System:
             python=run([self.python(), "-V"]).stdout.strip(),
             pip_freeze=run([self.python(), "-m", "pip", "freeze"]).stdout.splitlines(),
         )
+        if getattr(self, "source_commit", None):
+            info["source_commit"] = self.source_commit
         meta.write_text(json.dumps(info, indent=1))
         return info
 
@@ -670,7 +672,9 @@ class Kalan(System):
             capture_output=True,
             text=True,
         ).stdout.strip()
+        self.source_commit = "work tree"
         if head and not os.environ.get("BENCH_KALAN_WORKTREE"):
+            self.source_commit = head[:12]
             archive = subprocess.run(
                 ["git", "-C", str(REPO), "archive", "--format=tar", head],
                 capture_output=True,
@@ -1272,6 +1276,8 @@ def main():
     )
     args = ap.parse_args()
     ensure_tools_python()
+    # SIGTERM unwinds like an error, so every server started so far is stopped by its PID
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install -y wrk")
     if not Path(CHROMIUM).exists():
@@ -1314,6 +1320,10 @@ def main():
                 "installed:",
                 {k: v for k, v in res["systems"][s.key]["install"].items() if k != "pip_freeze"},
             )
+    if "kalan" in res["systems"]:  # the commit that was installed (may predate --reuse-venvs)
+        res["kalan_commit"] = res["systems"]["kalan"]["install"].get(
+            "source_commit", res["kalan_commit"]
+        )
     with Phase("provision"):
         for s in systems:
             res["systems"][s.key]["provision"] = s.provision()

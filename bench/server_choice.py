@@ -5,7 +5,7 @@ Serves the Kalan learner home (`GET /learn/`, 40 signed-in learners round-robin,
 cookie per request) with:
   - granian, WSGI interface (`granian --interface wsgi kalan.config.wsgi:application`, its
     defaults), 1 and 2 workers;
-  - `kalan start` (granian embedded, with its own default thread count), 1 and 2 workers;
+  - `kalan start` (the server it embeds, with its own default thread count), 1 and 2 workers;
   - gunicorn with sync workers, 1 and 2 workers;
   - gunicorn with gthread workers (2 threads each, as `kalan start`), 1 and 2 workers;
   - waitress (its default 4 threads; one process, it has no worker processes);
@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -39,6 +40,18 @@ SERVER_PINS = ("granian", "gunicorn", "waitress")
 WSGI_APP = "kalan.config.wsgi:application"
 GTHREADS = 2  # threads per gunicorn gthread worker: what `kalan start` gives granian
 WAITRESS_THREADS = 4  # waitress's default
+
+
+def kalan_server(k: KalanServers) -> str:
+    """Which server the installed `kalan start` embeds, for the table."""
+    try:
+        src = "".join(f.read_text() for f in k.venv.glob("lib/python*/site-packages/kalan/*.py"))
+    except OSError:
+        return "`kalan start` (as shipped)"
+    for name in ("gunicorn", "granian", "waitress"):
+        if f"from {name}" in src or f"import {name}" in src:
+            return f"`kalan start` (as shipped: {name})"
+    return "`kalan start` (as shipped)"
 
 
 def kalan_threads(k: KalanServers) -> str:
@@ -106,7 +119,7 @@ def configs(k: KalanServers, port: int) -> list[dict]:
         out.append(
             {
                 "name": f"kalan-start-w{w}",
-                "server": "`kalan start` (granian WSGI, as shipped)",
+                "server": kalan_server(k),
                 "workers": w,
                 "threads": kalan_threads(k),
                 "cmd": [
@@ -329,6 +342,8 @@ def main():
         help="before measuring, wait up to MIN minutes for other processes to go quiet",
     )
     args = ap.parse_args()
+    # SIGTERM unwinds like an error, so every server started so far is stopped by its PID
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if not fb.shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install -y wrk")
     fb.WORK.mkdir(parents=True, exist_ok=True)
@@ -356,6 +371,7 @@ def main():
     }
     k = KalanServers()
     res["install"] = {x: y for x, y in k.install(args.reuse_venvs).items() if x != "pip_freeze"}
+    res["kalan_commit"] = res["install"].get("source_commit", res["kalan_commit"])
     res["versions"] = versions(k)
     res["provision"] = k.provision()
     port = fb.free_port(18300)
