@@ -2,7 +2,6 @@
 
 import os
 import tempfile
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -12,23 +11,16 @@ os.environ.setdefault("KALAN_HOME", tempfile.mkdtemp(prefix="kalan-test-home-"))
 
 @pytest.fixture
 def fresh_database_url() -> Iterator[str | None]:
-    """A database of its own for a `kalan` process started by a test.
+    """A database of its own for a `kalan` process (see tests/support.py)."""
+    from tests.support import own_database
 
-    On PostgreSQL (KALAN_DATABASE_URL set) a new database is created and dropped
-    afterwards; on SQLite, None: the process uses the file in its KALAN_HOME.
-    """
-    url = os.environ.get("KALAN_DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        yield None
-        return
-    import psycopg
+    with own_database() as url:
+        yield url
 
-    base, _, _name = url.rpartition("/")
-    name = f"kalan_t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+@pytest.fixture
+def isolated_cli_database(fresh_database_url, monkeypatch):
+    """Each `kalan` run of a test gets a fresh database, never the suite's."""
+    monkeypatch.delenv("KALAN_DATABASE_URL", raising=False)
+    if fresh_database_url:
+        monkeypatch.setenv("KALAN_DATABASE_URL", fresh_database_url)

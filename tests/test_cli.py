@@ -1,39 +1,14 @@
 """The `kalan` command as a person meets it: one clear line, never a traceback."""
 
 import os
-import subprocess
-import sys
 
 import pytest
 
+from tests.support import one_error_line, run_kalan
 
-@pytest.fixture(autouse=True)
-def _own_database(fresh_database_url, monkeypatch):
-    """Each `kalan` run of a test gets a fresh database, never the suite's."""
-    monkeypatch.delenv("KALAN_DATABASE_URL", raising=False)
-    if fresh_database_url:
-        monkeypatch.setenv("KALAN_DATABASE_URL", fresh_database_url)
-
-
-def run(args, home, **env):
-    environment = {**os.environ, "KALAN_HOME": str(home), **env}
-    environment.pop("DJANGO_SETTINGS_MODULE", None)
-    return subprocess.run(
-        [sys.executable, "-m", "kalan", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=120,
-        check=False,
-    )
-
-
-def one_clear_line(result):
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert result.returncode != 0
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    return lines[0]
+pytestmark = pytest.mark.usefixtures("isolated_cli_database")
+run = run_kalan
+one_clear_line = one_error_line
 
 
 def test_unknown_command(tmp_path):

@@ -2,51 +2,27 @@
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support import one_error_line, run_kalan
 
 CORPUS = Path(
     os.environ.get("KALAN_CORPUS") or Path(__file__).parents[1] / "../shared/corpus"
 ).resolve()
 FULL = CORPUS / "oneroster" / "catalyst-Test_full_data_set"
 
-pytestmark = pytest.mark.skipif(
-    not (FULL / "manifest.csv").is_file(),
-    reason=f"the OneRoster corpus is not at {CORPUS} (set KALAN_CORPUS)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not (FULL / "manifest.csv").is_file(),
+        reason=f"the OneRoster corpus is not at {CORPUS} (set KALAN_CORPUS)",
+    ),
+    pytest.mark.usefixtures("isolated_cli_database"),
+]
 
 
-@pytest.fixture(autouse=True)
-def _own_database(fresh_database_url, monkeypatch):
-    """Each `kalan` run of a test gets a fresh database, never the suite's."""
-    monkeypatch.delenv("KALAN_DATABASE_URL", raising=False)
-    if fresh_database_url:
-        monkeypatch.setenv("KALAN_DATABASE_URL", fresh_database_url)
-
-
-def run(args, home):
-    environment = {**os.environ, "KALAN_HOME": str(home)}
-    environment.pop("DJANGO_SETTINGS_MODULE", None)
-    return subprocess.run(
-        [sys.executable, "-m", "kalan", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=120,
-        check=False,
-    )
-
-
-def one_error_line(result):
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert result.returncode != 0
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    assert lines[0].startswith("kalan")
-    return lines[0]
+run = run_kalan
 
 
 def counts(home):

@@ -15,9 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ from playwright.sync_api import (
 )
 
 from tests.e2e.pages import ANONYMOUS, CRAWL_ROOTS, PAGES, discover_pages
+from tests.support import own_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 HOST = "127.0.0.1"
@@ -65,30 +64,6 @@ SignIn = Callable[..., BrowserContext]
 
 
 # ---------------------------------------------------------------- the server
-
-
-@contextmanager
-def own_database() -> Iterator[str | None]:
-    """A database of the server's own on PostgreSQL; None on SQLite.
-
-    The same idea as the `fresh_database_url` fixture of the root conftest, for
-    a session-scoped server (a session fixture cannot use a function one).
-    """
-    url = os.environ.get("KALAN_DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        yield None
-        return
-    import psycopg
-
-    base, _, _name = url.rpartition("/")
-    name = f"kalan_e2e_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _free_port() -> int:
@@ -146,7 +121,7 @@ def kalan_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of a real `kalan start` serving the demo school on 127.0.0.1."""
     home = tmp_path_factory.mktemp("kalan-e2e-home")
     log = home / "server.log"
-    with own_database() as database_url:
+    with own_database("kalan_e2e") as database_url:
         env = _server_env(home, database_url)
         demo = subprocess.run(
             _kalan("demo"), env=env, capture_output=True, text=True, timeout=300, check=False
