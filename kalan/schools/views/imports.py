@@ -12,17 +12,16 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from kalan.accounts.models import User
-from kalan.core.errors import NotFound, PermissionDenied, ValidationFailed
+from kalan.core.errors import ValidationFailed
 from kalan.schools import oneroster, roster_csv
 from kalan.schools.models import School
-from kalan.schools.permissions import access_school_by_id
+from kalan.schools.views.manage import managed_school
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 MAX_ZIP_BYTES = 20 * 1024 * 1024
@@ -76,16 +75,6 @@ class BundleForm(forms.Form):
         return _limited(self.cleaned_data.get("bundle"), MAX_ZIP_BYTES)
 
 
-def _school(request: HttpRequest, school_id: uuid.UUID) -> School:
-    """The school, if the signed-in person may change it; otherwise 404."""
-    user = request.user
-    assert isinstance(user, User)
-    try:
-        return access_school_by_id(user, school_id, write=True)
-    except (NotFound, PermissionDenied) as error:
-        raise Http404 from error
-
-
 def _page(
     request: HttpRequest,
     school: School,
@@ -113,13 +102,13 @@ def _page(
 @login_required
 @require_GET
 def home(request: HttpRequest, school_id: uuid.UUID) -> HttpResponse:
-    return _page(request, _school(request, school_id))
+    return _page(request, managed_school(request, school_id))
 
 
 @login_required
 @require_POST
 def import_people(request: HttpRequest, school_id: uuid.UUID) -> HttpResponse:
-    school = _school(request, school_id)
+    school = managed_school(request, school_id)
     form = PeopleFileForm(request.POST, request.FILES)
     if not form.is_valid():
         return _page(request, school, people_form=form)
@@ -138,7 +127,7 @@ def import_people(request: HttpRequest, school_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 def import_bundle(request: HttpRequest, school_id: uuid.UUID) -> HttpResponse:
-    school = _school(request, school_id)
+    school = managed_school(request, school_id)
     form = BundleForm(request.POST, request.FILES)
     if not form.is_valid():
         return _page(request, school, bundle_form=form)
@@ -165,13 +154,13 @@ def _csv_download(text: str, filename: str) -> HttpResponse:
 @login_required
 @require_GET
 def template(request: HttpRequest, school_id: uuid.UUID) -> HttpResponse:
-    _school(request, school_id)
+    managed_school(request, school_id)
     return _csv_download(roster_csv.template_csv(), "people-template.csv")
 
 
 @login_required
 @require_GET
 def export(request: HttpRequest, school_id: uuid.UUID) -> HttpResponse:
-    school = _school(request, school_id)
+    school = managed_school(request, school_id)
     code = "".join(c if c.isalnum() or c in "-_" else "-" for c in school.code)
     return _csv_download(roster_csv.export_users_csv(school=school), f"people-{code}.csv")

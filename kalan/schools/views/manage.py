@@ -56,22 +56,22 @@ def admin_user(request: HttpRequest) -> User:
     return user
 
 
-def managed_school(request: HttpRequest, school_id: uuid.UUID) -> School:
-    """The school, if the signed-in person may change it; otherwise 404."""
-    user = admin_user(request)
+def writable_or_404(access: Callable[..., T], request: HttpRequest, thing_id: uuid.UUID) -> T:
+    """What an `access_*_by_id` check gives for writing; refused or unknown is a 404."""
     try:
-        school = access_school_by_id(user, school_id, write=True)
+        return access(admin_user(request), thing_id, write=True)
     except (NotFound, PermissionDenied) as error:
         raise Http404 from error
-    return school
+
+
+def managed_school(request: HttpRequest, school_id: uuid.UUID) -> School:
+    """The school, if the signed-in person may change it; otherwise 404."""
+    return writable_or_404(access_school_by_id, request, school_id)
 
 
 def managed_person(request: HttpRequest, school: School, user_id: uuid.UUID) -> User:
     """A person of this school whom the signed-in admin may change; otherwise 404."""
-    try:
-        person = access_user_by_id(admin_user(request), user_id, write=True)
-    except (NotFound, PermissionDenied) as error:
-        raise Http404 from error
+    person = writable_or_404(access_user_by_id, request, user_id)
     if person.school_id != school.id:
         raise Http404
     return person

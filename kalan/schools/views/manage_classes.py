@@ -32,25 +32,20 @@ from kalan.schools.views.manage import (
     managed_school,
     page,
     submit,
+    writable_or_404,
 )
 
 
 def managed_classroom(request: HttpRequest, school: School, classroom_id: uuid.UUID) -> Classroom:
     """A class of this school that the signed-in admin may change; otherwise 404."""
-    try:
-        classroom = access_classroom_by_id(admin_user(request), classroom_id, write=True)
-    except (NotFound, PermissionDenied) as error:
-        raise Http404 from error
+    classroom = writable_or_404(access_classroom_by_id, request, classroom_id)
     if classroom.school_id != school.id:
         raise Http404
     return classroom
 
 
 def managed_group(request: HttpRequest, classroom: Classroom, group_id: uuid.UUID) -> LearnerGroup:
-    try:
-        group = access_group_by_id(admin_user(request), group_id, write=True)
-    except (NotFound, PermissionDenied) as error:
-        raise Http404 from error
+    group = writable_or_404(access_group_by_id, request, group_id)
     if group.classroom_id != classroom.id:
         raise Http404
     return group
