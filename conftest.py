@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-os.environ.setdefault("KALAN_HOME", tempfile.mkdtemp(prefix="kalan-test-home-"))
+if not os.environ.get("KALAN_HOME"):  # make sets it; never create a folder for nothing
+    os.environ["KALAN_HOME"] = tempfile.mkdtemp(prefix="kalan-test-home-")
 
 
 @pytest.fixture
