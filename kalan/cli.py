@@ -56,10 +56,33 @@ def build_parser() -> Parser:
         "--school", default="", help="id or code of the school that receives everyone"
     )
 
+    _add_content(commands)
+
     manage = commands.add_parser("manage", help="Django management commands", add_help=False)
     manage.add_argument("args", nargs=argparse.REMAINDER)
 
     return parser
+
+
+def _add_content(commands: "argparse._SubParsersAction[Parser]") -> None:
+    content = commands.add_parser("content", help="the library: build, import, export channels")
+    sub = content.add_subparsers(dest="content_command", required=True, parser_class=Parser)
+    build = sub.add_parser("build", help="make a signed channel package from a folder tree")
+    build.add_argument("src", type=Path, metavar="SRC_DIR")
+    build.add_argument("--out", type=Path, required=True, metavar="PKG_DIR")
+    build.add_argument("--key", type=Path, help="Ed25519 key (default: this instance's)")
+    build.add_argument("--publisher", default="", help="publisher name written in the channel")
+    imp = sub.add_parser("import", help="import channels from a folder, USB path or peer URL")
+    imp.add_argument("src", metavar="SRC")
+    imp.add_argument("--channel", action="append", default=[], help="channel id (repeatable)")
+    imp.add_argument("--topic", action="append", default=[], help="only this topic (repeatable)")
+    export = sub.add_parser("export", help="write a channel into a folder (e.g. a USB stick)")
+    export.add_argument("channel", metavar="CHANNEL_ID")
+    export.add_argument("dest", type=Path, metavar="DEST_DIR")
+    listing = sub.add_parser("list", help="the channels installed here, or those in SRC")
+    listing.add_argument("src", nargs="?", default=None, metavar="SRC")
+    delete = sub.add_parser("delete", help="remove an installed channel and its unused files")
+    delete.add_argument("channel", metavar="CHANNEL_ID")
 
 
 def prepare_home() -> Path:
@@ -91,6 +114,7 @@ def dispatch(args: argparse.Namespace) -> int:
         "setup": commands.setup,
         "demo": commands.demo,
         "users": commands.users,
+        "content": commands.content,
         "manage": commands.manage,
     }
     return handlers[args.command](args)

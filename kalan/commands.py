@@ -3,6 +3,7 @@
 import argparse
 import os
 import sys
+import uuid
 from pathlib import Path
 
 from kalan.core import readiness
@@ -124,4 +125,112 @@ def users(args: argparse.Namespace) -> int:
     report = import_oneroster_dir(args.dir, school=school)
     prefix = "Nothing changed" if report.changed_nothing else "Imported"
     print(f"{prefix}: {report.summary()}")
+    return 0
+
+
+# ---------------------------------------------------------------- content
+
+
+def _uuid(raw: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError as error:
+        raise KalanError(f"{what} {raw!r} is not an id (a UUID)") from error
+
+
+def content(args: argparse.Namespace) -> int:
+    handlers = {
+        "build": _content_build,
+        "import": _content_import,
+        "export": _content_export,
+        "list": _content_list,
+        "delete": _content_delete,
+    }
+    return handlers[args.content_command](args)
+
+
+def _content_build(args: argparse.Namespace) -> int:
+    """Needs no database: a teacher's laptop can build without an instance."""
+    from kalan.content.builder import BuildFailed, build_channel
+    from kalan.content.keys import load_or_create_key
+
+    key = load_or_create_key(args.key)
+    try:
+        report = build_channel(args.src, args.out, key=key, publisher=args.publisher)
+    except BuildFailed as error:
+        for problem in error.problems:
+            print(f"  refused: {problem}", file=sys.stderr)
+        raise
+    for path in report.ignored:
+        print(f"  ignored (not a kind Kalan plays): {path}")
+    print(report.summary())
+    return 0
+
+
+def _content_import(args: argparse.Namespace) -> int:
+    from kalan.content.importer import import_channel
+    from kalan.content.sources import open_source
+    from kalan.core.progress import ProgressBar
+
+    ensure_ready()
+    source = open_source(args.src)
+    channel_ids = [_uuid(raw, "channel") for raw in args.channel] or source.channel_ids()
+    if not channel_ids:
+        raise KalanError(f"{source.label} holds no channel")
+    topics = [_uuid(raw, "topic") for raw in args.topic]
+    if topics and len(channel_ids) != 1:
+        raise KalanError("--topic needs exactly one --channel")
+    for channel_id in channel_ids:
+        bar = ProgressBar(f"Importing {str(channel_id)[:8]}")
+        try:
+            report = import_channel(source, channel_id, topic_ids=topics, progress=bar)
+        finally:
+            bar.close()
+        print(f"Imported {report.summary()}")
+        for title in report.skipped:
+            print(f"  skipped (files not in the source): {title}")
+    return 0
+
+
+def _content_export(args: argparse.Namespace) -> int:
+    from kalan.content.exporter import export_channel
+    from kalan.core.progress import ProgressBar
+
+    ensure_ready()
+    bar = ProgressBar("Exporting")
+    try:
+        report = export_channel(_uuid(args.channel, "channel"), args.dest, progress=bar)
+    finally:
+        bar.close()
+    print(f"Exported {report.summary()} to {args.dest}")
+    return 0
+
+
+def _content_list(args: argparse.Namespace) -> int:
+    from kalan.content.manifest import key_fingerprint
+    from kalan.content.selectors import list_channels, list_source_channels
+
+    if args.src:
+        from kalan.content.sources import open_source
+
+        rows = list_source_channels(open_source(args.src))
+    else:
+        ensure_ready()
+        rows = list_channels()
+    if not rows:
+        print("No channels.")
+    for row in rows:
+        print(
+            f"{row.id}  v{row.version:<3} {row.resource_count:>6} resources"
+            f"  {row.size_text:>9}  key {key_fingerprint(row.public_key)}  {row.title}"
+        )
+    return 0
+
+
+def _content_delete(args: argparse.Namespace) -> int:
+    from kalan.content.importer import delete_channel
+
+    ensure_ready()
+    removed = delete_channel(_uuid(args.channel, "channel"))
+    print(f"Channel removed; {removed} files no other channel needed were deleted.")
     return 0

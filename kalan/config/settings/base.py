@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "kalan.ui",
     "kalan.accounts",
     "kalan.schools",
+    "kalan.content",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -217,3 +218,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KALAN_LOG_LEVEL", "WARNING")},
 }
+
+# ---------------------------------------------------------------- content
+# The content store: signed channel manifests and every file once by SHA-256.
+KALAN_CONTENT_DIR = Path(os.environ.get("KALAN_CONTENT_DIR") or KALAN_HOME / "content")

@@ -1,0 +1,113 @@
+"""Full-text search over titles, descriptions and the text inside documents.
+
+Text is folded in Python before it is indexed and before it is searched, the
+same way on SQLite (FTS5) and PostgreSQL (tsvector, 'simple' configuration):
+case is folded, diacritics are dropped (French é/è/ç, Bambara tones), and the
+letters people type without a special keyboard are equated with their plain
+forms (Bambara ɛ/ɔ/ɲ/ŋ as e/o/ny/ng, Tajik ӣ/ӯ/ҳ/қ/ғ/ҷ as и/у/х/к/г/ч). The index
+table is created by migration 0002 for the database in use (FTS5 or tsvector).
+"""
+
+import re
+import unicodedata
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import connection
+
+TABLE = "content_search"
+_LETTERS = str.maketrans(
+    {
+        "ɛ": "e",
+        "ɔ": "o",
+        "ɲ": "ny",
+        "ŋ": "ng",
+        "ҳ": "х",
+        "қ": "к",
+        "ғ": "г",
+        "ҷ": "ч",
+        "ӣ": "и",
+        "ӯ": "у",
+        "œ": "oe",
+        "æ": "ae",
+    }
+)
+_WORD = re.compile(r"\w+")
+MAX_TERMS = 8
+
+
+def fold(text: str) -> str:
+    """Text as it is indexed and searched: lower case, no diacritics, plain letters."""
+    text = text.casefold().translate(_LETTERS)
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", stripped)
+
+
+def terms(query: str) -> list[str]:
+    """The words of a query, folded; at most MAX_TERMS."""
+    return _WORD.findall(fold(query))[:MAX_TERMS]
+
+
+@dataclass(frozen=True)
+class Entry:
+    node_id: uuid.UUID
+    channel_id: uuid.UUID
+    title: str
+    body: str
+
+
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def index_entries(entries: Iterable[Entry]) -> None:
+    """Add or replace the entries of these nodes (inside the caller's transaction)."""
+    rows = [(str(e.node_id), str(e.channel_id), fold(e.title), fold(e.body)) for e in entries]
+    if not rows:
+        return
+    remove_nodes([uuid.UUID(row[0]) for row in rows])
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {TABLE} (node_id, channel_id, title, body)"  # noqa: S608
+            " VALUES (%s, %s, %s, %s)",
+            rows,
+        )
+
+
+def remove_nodes(node_ids: list[uuid.UUID]) -> None:
+    with connection.cursor() as cursor:
+        for start in range(0, len(node_ids), 500):
+            chunk = [str(node_id) for node_id in node_ids[start : start + 500]]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"DELETE FROM {TABLE} WHERE node_id IN ({marks})", chunk)  # noqa: S608
+
+
+def remove_channel(channel_id: uuid.UUID) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE channel_id = %s", [str(channel_id)])  # noqa: S608
+
+
+def search_node_ids(query: str, *, limit: int = 1000) -> list[uuid.UUID]:
+    """Ids of the nodes matching every word of `query` (the last as a prefix), best first."""
+    words = terms(query)
+    if not words:
+        return []
+    if _is_postgres():
+        expression = " & ".join(f"{word}:*" for word in words)
+        sql = (
+            f"SELECT node_id FROM {TABLE} WHERE tsv @@ to_tsquery('simple', %s)"  # noqa: S608
+            " ORDER BY ts_rank(tsv, to_tsquery('simple', %s)) DESC LIMIT %s"
+        )
+        params: list[str | int] = [expression, expression, limit]
+    else:
+        expression = " ".join(f'"{word}"*' for word in words)
+        sql = (
+            f"SELECT node_id FROM {TABLE} WHERE {TABLE} MATCH %s"  # noqa: S608
+            f" ORDER BY bm25({TABLE}, 0, 0, 10.0, 1.0) LIMIT %s"
+        )
+        params = [expression, limit]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [uuid.UUID(str(row[0])) for row in cursor.fetchall()]

@@ -1,0 +1,169 @@
+"""The content-addressed file store, and the "library folder" layout it shares.
+
+A library folder holds `channels/<id>.json` and `.sig` (signed manifests) and
+`files/<sha[:2]>/<sha256>` (every file once, named by its SHA-256). A hub's own
+store (KALAN_HOME/content), a package made by `kalan content build`, and a USB
+export all have this layout.
+
+A file enters the store only through `install`: it is written to `tmp/`,
+hashed while it is written, checked against the expected digest and size,
+then renamed into place. A file at its final name is therefore always whole
+and correct; an interrupted copy leaves only a `tmp/` file, which the next
+run removes.
+"""
+
+import hashlib
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO, NamedTuple
+
+from kalan.core.errors import KalanError
+
+CHUNK = 1024 * 1024
+
+
+class StoreError(KalanError):
+    """A file could not be stored (bad digest, disk full, unreadable source)."""
+
+
+class Installed(NamedTuple):
+    sha256: str
+    size: int
+    new: bool  # False when the store already had this file
+
+
+class LibraryFolder:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.channels_dir = root / "channels"
+        self.files_dir = root / "files"
+        self.tmp_dir = root / "tmp"
+
+    # ------------------------------------------------------------ files
+
+    def path(self, sha256: str) -> Path:
+        return self.files_dir / sha256[:2] / sha256
+
+    def has(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def open(self, sha256: str) -> BinaryIO:
+        return self.path(sha256).open("rb")
+
+    def install(
+        self,
+        stream: BinaryIO,
+        *,
+        sha256: str | None = None,
+        size: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> Installed:
+        """Copy `stream` into the store.
+
+        With `sha256`/`size` given, a copy that does not match is discarded
+        and StoreError raised. Raises StoreError when the disk is full.
+        """
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        part = self.tmp_dir / f"{sha256 or uuid.uuid4().hex}.{os.getpid()}.part"
+        digest = hashlib.sha256()
+        written = 0
+        try:
+            with part.open("wb") as out:
+                while chunk := stream.read(CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+                    written += len(chunk)
+                    if progress:
+                        progress(len(chunk))
+            actual = digest.hexdigest()
+            if (sha256 and actual != sha256) or (size is not None and written != size):
+                raise StoreError(
+                    f"file {sha256} arrived damaged (its content does not match its SHA-256)"
+                )
+            target = self.path(actual)
+            new = not target.is_file()
+            if new:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(part, target)
+        except OSError as error:
+            raise StoreError(f"cannot write to the content store: {error.strerror}") from error
+        finally:
+            part.unlink(missing_ok=True)
+        return Installed(actual, written, new)
+
+    def install_path(self, source: Path) -> Installed:
+        with source.open("rb") as stream:
+            return self.install(stream)
+
+    def install_bytes(self, data: bytes) -> Installed:
+        import io
+
+        return self.install(io.BytesIO(data))
+
+    def remove(self, sha256: str) -> None:
+        self.path(sha256).unlink(missing_ok=True)
+
+    def clean_tmp(self) -> int:
+        """Remove what interrupted copies left; returns how many files."""
+        removed = 0
+        if self.tmp_dir.is_dir():
+            for leftover in self.tmp_dir.iterdir():
+                leftover.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+    def all_files(self) -> Iterator[str]:
+        if self.files_dir.is_dir():
+            for folder in self.files_dir.iterdir():
+                for path in folder.iterdir():
+                    yield path.name
+
+    def free_bytes(self) -> int:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return shutil.disk_usage(self.root).free
+
+    # ------------------------------------------------------------ manifests
+
+    def channel_ids(self) -> list[uuid.UUID]:
+        ids = []
+        if self.channels_dir.is_dir():
+            for path in sorted(self.channels_dir.glob("*.json")):
+                try:
+                    ids.append(uuid.UUID(path.stem))
+                except ValueError:
+                    continue
+        return ids
+
+    def read_manifest(self, channel_id: uuid.UUID) -> tuple[bytes, bytes]:
+        base = self.channels_dir / str(channel_id)
+        try:
+            return base.with_suffix(".json").read_bytes(), base.with_suffix(".sig").read_bytes()
+        except FileNotFoundError as error:
+            raise StoreError(f"channel {channel_id} is not in {self.root}") from error
+
+    def write_manifest(self, channel_id: uuid.UUID, raw: bytes, signature: bytes) -> None:
+        """Write the manifest and its signature, each replaced atomically."""
+        self.channels_dir.mkdir(parents=True, exist_ok=True)
+        base = self.channels_dir / str(channel_id)
+        try:
+            for suffix, data in ((".sig", signature), (".json", raw)):
+                temporary = base.with_suffix(f"{suffix}.tmp")
+                temporary.write_bytes(data)
+                os.replace(temporary, base.with_suffix(suffix))
+        except OSError as error:
+            raise StoreError(f"cannot write to {self.channels_dir}: {error.strerror}") from error
+
+    def remove_manifest(self, channel_id: uuid.UUID) -> None:
+        base = self.channels_dir / str(channel_id)
+        base.with_suffix(".json").unlink(missing_ok=True)
+        base.with_suffix(".sig").unlink(missing_ok=True)
+
+
+def hub_library() -> LibraryFolder:
+    """This instance's own store (KALAN_HOME/content, or KALAN_CONTENT_DIR)."""
+    from django.conf import settings
+
+    return LibraryFolder(Path(settings.KALAN_CONTENT_DIR))
