@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_safe
 
 from kalan.content.manifest import SHA256
@@ -45,7 +46,7 @@ def _byte_range(header: str, size: int) -> tuple[int, int] | None:
 
 
 @require_safe
-def stored_file(request: HttpRequest, sha256: str, ext: str = "") -> HttpResponse:
+def stored_file(request: HttpRequest, sha256: str, ext: str = "") -> HttpResponseBase:
     if not SHA256.match(sha256):
         raise Http404
     path = hub_library().path(sha256)
