@@ -94,7 +94,7 @@ def build_channel(
     problems: list[str] = []
     ignored: list[str] = []
     root = _plan_folder(source, source, meta, problems, ignored, progress)
-    problems.extend(meta.unused_paths())
+    problems.extend(meta.unknown_paths(_all_rels(root)))
     if problems:
         raise BuildFailed(
             f"{len(problems)} file(s) refused; nothing was built: {problems[0]}", problems
@@ -218,6 +218,10 @@ def _cue_text(vtt: bytes) -> str:
             continue
         lines.append(re.sub(r"<[^>]+>", "", line))
     return " ".join(lines)
+
+
+def _all_rels(node: PlannedNode) -> set[str]:
+    return {node.rel, *(rel for child in node.children for rel in _all_rels(child))}
 
 
 def _resources(node: PlannedNode) -> list[PlannedNode]:
@@ -353,7 +357,11 @@ def _node_json(
                 "sha256": sha,
                 "size": size,
                 "role": planned.role,
-                "language": planned.language or override.get("language") or inspection.language,
+                "language": (
+                    planned.language or override.get("language") or inspection.language
+                    if planned.role in {FileRole.MAIN, FileRole.CAPTION}
+                    else ""
+                ),
                 "ext": planned.ext,
                 "mime": "text/vtt" if planned.ext == "vtt" else mime,
                 "label": planned.label,

@@ -147,7 +147,7 @@ def write_demo_folder(folder: Path, *, with_video: bool) -> None:
 def counting_pdf() -> bytes:
     from fpdf import FPDF
 
-    pdf = FPDF(format="A5")
+    pdf = FPDF(format=(148, 210))  # A5, in millimetres
     pdf.set_title("Counting to ten")
     pdf.set_author("Kalan project")
     for first in (1, 4, 8):

@@ -38,7 +38,6 @@ class MetadataError(KalanError):
 class Metadata:
     channel: dict[str, Any] = field(default_factory=dict)
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
-    used: set[str] = field(default_factory=set)
     source_name: str = ""
 
     @property
@@ -52,13 +51,13 @@ class Metadata:
         return int(version) if version else None
 
     def for_path(self, rel: str) -> dict[str, Any]:
-        self.used.add(rel)
         return self.resources.get(rel, {})
 
-    def unused_paths(self) -> list[str]:
+    def unknown_paths(self, planned: set[str]) -> list[str]:
+        """One problem per path the file names that is not a resource or topic of the build."""
         return [
             f"{self.source_name}: names {path!r}, which is not a file or folder of the channel"
-            for path in sorted(self.resources.keys() - self.used)
+            for path in sorted(self.resources.keys() - planned)
         ]
 
 
