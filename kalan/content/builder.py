@@ -94,7 +94,7 @@ def build_channel(
     problems: list[str] = []
     ignored: list[str] = []
     root = _plan_folder(source, source, meta, problems, ignored, progress)
-    problems.extend(meta.unknown_paths(_all_rels(root)))
+    problems.extend(meta.unknown_paths(source))
     if problems:
         raise BuildFailed(
             f"{len(problems)} file(s) refused; nothing was built: {problems[0]}", problems
@@ -218,10 +218,6 @@ def _cue_text(vtt: bytes) -> str:
             continue
         lines.append(re.sub(r"<[^>]+>", "", line))
     return " ".join(lines)
-
-
-def _all_rels(node: PlannedNode) -> set[str]:
-    return {node.rel, *(rel for child in node.children for rel in _all_rels(child))}
 
 
 def _resources(node: PlannedNode) -> list[PlannedNode]:

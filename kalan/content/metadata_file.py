@@ -53,11 +53,12 @@ class Metadata:
     def for_path(self, rel: str) -> dict[str, Any]:
         return self.resources.get(rel, {})
 
-    def unknown_paths(self, planned: set[str]) -> list[str]:
-        """One problem per path the file names that is not a resource or topic of the build."""
+    def unknown_paths(self, source: Path) -> list[str]:
+        """One problem per path the file names that is not in the source folder."""
         return [
             f"{self.source_name}: names {path!r}, which is not a file or folder of the channel"
-            for path in sorted(self.resources.keys() - planned)
+            for path in sorted(self.resources)
+            if not (source / path).exists()
         ]
 
 

@@ -217,6 +217,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KALAN_LOG_LEVEL", "WARNING")},
+    # pypdf logs what it repairs in damaged files; Kalan reports refusals itself.
+    "loggers": {"pypdf": {"level": "ERROR"}},
 }
 
 # ---------------------------------------------------------------- content
