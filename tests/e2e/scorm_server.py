@@ -1,8 +1,8 @@
 """A small HTTP server for the SCORM bridge's browser tests.
 
 It plays the two parts of Kalan the bridge talks to: the zip content server,
-which serves a SCO's launch page in an opaque-origin sandbox with scorm-again
-and scorm-bridge.js added before the SCO's scripts, and the state URL (see the
+which serves a SCO's launch page under its sandbox policy (an opaque origin) with
+scorm-again and scorm-bridge.js added before the SCO's scripts, and the state URL (see the
 protocol at the top of kalan/content/static/content/scorm-bridge.js). Static
 files come from the repository's static folders, as collectstatic would gather
 them. It runs on 127.0.0.1 in a thread of the test process.
@@ -19,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from kalan.content.views.zipcontent import SANDBOX_CSP
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC_DIRS = [ROOT / "kalan" / "ui" / "static", ROOT / "kalan" / "content" / "static"]
@@ -89,9 +91,9 @@ class _Handler(BaseHTTPRequestHandler):
             page = SCO_PAGE.format(
                 runtime=RUNTIMES[parts[1]], version=parts[1], state_url=f"/state/{parts[2]}"
             )
-            # As Kalan's zip server will: an opaque origin, scripts allowed, nothing else.
-            csp = "sandbox allow-scripts"
-            self._send(200, page.encode(), "text/html; charset=utf-8", Content_Security_Policy=csp)
+            # Under the policy of Kalan's zip server: an opaque origin, connections to 'self'.
+            headers = {"Content_Security_Policy": SANDBOX_CSP}
+            self._send(200, page.encode(), "text/html; charset=utf-8", **headers)
         elif parts[0] == "state" and len(parts) == 2:
             self._get_state(parts[1])
         else:
