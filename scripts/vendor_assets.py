@@ -42,12 +42,8 @@ FILES = {
         ("wasm/LICENSE_OPENJPEG", "pdfjs/wasm/LICENSE_OPENJPEG"),
         ("wasm/LICENSE_PDFJS_OPENJPEG", "pdfjs/wasm/LICENSE_PDFJS_OPENJPEG"),
     ],
+    # epub.min.js carries its own JSZip (3.1.5, bundled by epub.js's build): no global JSZip.
     "epubjs": [("dist/epub.min.js", "epubjs/epub.min.js"), ("license", "epubjs/LICENSE")],
-    # epub.js reads zipped .epub files through the global JSZip (MIT of its MIT/GPL choice).
-    "jszip": [
-        ("dist/jszip.min.js", "jszip/jszip.min.js"),
-        ("LICENSE.markdown", "jszip/LICENSE.markdown"),
-    ],
     "scorm-again": [
         ("dist/scorm12.min.js", "scorm-again/scorm12.min.js"),
         ("dist/scorm2004.min.js", "scorm-again/scorm2004.min.js"),
