@@ -1,7 +1,7 @@
 /* Kalan SCORM bridge: the SCORM run-time API in the SCO's own window.
  *
  * The zip content server adds, before the SCO's own scripts, in its launch page:
- *   <script src="{% static 'vendor/scorm-again/scorm12.min.js' %}"></script>   (or scorm2004.min.js)
+ *   <script src="{% static 'vendor/scorm-again/scorm12.min.js' %}"></script>  (or scorm2004)
  *   <script src="{% static 'content/scorm-bridge.js' %}"
  *           data-state-url="/content/scorm-state/<capability>/" data-version="1.2"></script>
  * The SCO runs in a sandboxed iframe with an opaque origin: it cannot reach the
@@ -60,7 +60,11 @@
   var TEXT = "text/plain;charset=UTF-8";
   // SCORM 1.2 categories: an unknown leaf inside one is an invalid argument (201),
   // not an unimplemented element (401), as the ADL conformance suite expects.
-  var CATEGORIES_12 = /^cmi(\.core(\.score)?|\.student_data|\.student_preference|\.objectives\.\d+(\.score)?|\.interactions\.\d+(\.objectives\.\d+|\.correct_responses\.\d+)?)?$/;
+  var CATEGORIES_12 = new RegExp(
+    "^cmi(\\.core(\\.score)?|\\.student_data|\\.student_preference" +
+      "|\\.objectives\\.\\d+(\\.score)?" +
+      "|\\.interactions\\.\\d+(\\.objectives\\.\\d+|\\.correct_responses\\.\\d+)?)?$"
+  );
 
   function isObject(value) {
     return value !== null && typeof value === "object" && !Array.isArray(value);

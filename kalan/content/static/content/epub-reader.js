@@ -1,0 +1,221 @@
+/* Kalan EPUB reader: epub.js paginates the book in a frame under a small toolbar.
+ *
+ * Markup (strings translated by the page):
+ *   <section class="epub-reader" data-epub-reader
+ *       data-src="/content/files/<sha256>"     the .epub (any URL: it is read whole)
+ *       data-key="<resource id>"               remembers the place per book
+ *       data-title="Book title"                names the reading frame
+ *       data-label-toolbar="Reading tools"
+ *       data-label-previous="Previous page" data-label-next="Next page"
+ *       data-label-smaller="Smaller text" data-label-larger="Larger text"
+ *       data-label-contents="Contents" data-label-loading="Loading…"
+ *       data-label-error="This book cannot be shown.">
+ *     <p><a href="/content/files/<sha256>" download>Download the book</a></p>   (kept)
+ *   </section>
+ *   <script src="{% static 'vendor/epubjs/epub.min.js' %}" defer></script>
+ *   <script src="{% static 'content/epub-reader.js' %}" defer></script>
+ *
+ * epub.js carries its own JSZip. Pages turn with the buttons and the left and
+ * right arrow keys; the table of contents is a select. The place (a CFI) is kept
+ * in localStorage "kalan.epub.<key>", the text size in "kalan.epub.size". The
+ * book's pages run without their scripts: each frame is sandboxed before it loads.
+ */
+(function () {
+  "use strict";
+
+  var SIZES = [80, 90, 100, 115, 130, 150, 175, 200];
+
+  function read(key) {
+    try {
+      return window.localStorage.getItem(key);
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function write(key, value) {
+    try {
+      window.localStorage.setItem(key, value);
+    } catch (error) {
+      // storage disabled or full: the place is not remembered
+    }
+  }
+
+  function element(tag, text, parent) {
+    var node = document.createElement(tag);
+    if (text) {
+      node.textContent = text;
+    }
+    if (parent) {
+      parent.appendChild(node);
+    }
+    return node;
+  }
+
+  /* Frames get a title and no scripts; the reader still reaches into them (same origin). */
+  function guardFrames(title) {
+    var View = window.ePub.Views && window.ePub.Views.iframe;
+    if (!View || View.prototype.kalanGuarded) {
+      return;
+    }
+    var create = View.prototype.create;
+    View.prototype.create = function () {
+      var frame = create.apply(this, arguments);
+      if (frame && !frame.getAttribute("sandbox")) {
+        frame.setAttribute("sandbox", "allow-same-origin");
+        frame.setAttribute("title", title);
+      }
+      return frame;
+    };
+    View.prototype.kalanGuarded = true;
+  }
+
+  function flatten(items, depth, out) {
+    (items || []).forEach(function (item) {
+      out.push({ href: item.href, title: new Array(depth + 1).join("— ") + (item.title || "") });
+      flatten(item.children, depth + 1, out);
+    });
+    return out;
+  }
+
+  function setUp(root) {
+    var label = function (name, fallback) {
+      return root.getAttribute("data-label-" + name) || fallback;
+    };
+    var placeKey = "kalan.epub." + (root.getAttribute("data-key") || root.getAttribute("data-src"));
+    var status = element("p", label("loading", "Loading…"), root);
+    status.setAttribute("role", "status");
+
+    function fail(error) {
+      if (window.console) {
+        window.console.error(error);
+      }
+      status.textContent = label("error", "This book cannot be shown.");
+      status.setAttribute("role", "alert");
+      status.className = "player-error";
+    }
+
+    if (!window.ePub || !window.fetch) {
+      fail(new Error("epub.js is not loaded"));
+      return;
+    }
+    guardFrames(root.getAttribute("data-title") || document.title);
+    window
+      .fetch(root.getAttribute("data-src"))
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.arrayBuffer();
+      })
+      .then(function (data) {
+        return window.ePub(data, {}); // with options: open now, as a zipped book
+      })
+      .then(function (book) {
+        status.remove();
+        show(root, book, label, placeKey);
+      })
+      .catch(fail);
+  }
+
+  function show(root, book, label, placeKey) {
+    var bar = element("div", null, root);
+    bar.className = "epub-toolbar";
+    bar.setAttribute("role", "toolbar");
+    bar.setAttribute("aria-label", label("toolbar", "Reading tools"));
+    var previous = element("button", label("previous", "Previous page"), bar);
+    var next = element("button", label("next", "Next page"), bar);
+    var smaller = element("button", label("smaller", "Smaller text"), bar);
+    var larger = element("button", label("larger", "Larger text"), bar);
+    [previous, next, smaller, larger].forEach(function (button) {
+      button.type = "button";
+    });
+    var area = element("div", null, root);
+    area.className = "epub-area";
+
+    var entries = flatten(book.toc, 0, []);
+    var contents = null;
+    if (entries.length) {
+      var field = element("label", label("contents", "Contents") + " ", bar);
+      contents = element("select", null, field);
+      entries.forEach(function (entry, index) {
+        var option = element("option", entry.title, contents);
+        option.value = String(index);
+      });
+    }
+
+    var rendition = book.renderTo(area, { width: "100%", height: "100%" });
+    var size = SIZES.indexOf(Number(read("kalan.epub.size")));
+    size = size < 0 ? SIZES.indexOf(100) : size;
+
+    function setSize(index) {
+      size = Math.max(0, Math.min(SIZES.length - 1, index));
+      rendition.themes.fontSize(SIZES[size] + "%");
+      smaller.disabled = size === 0;
+      larger.disabled = size === SIZES.length - 1;
+      write("kalan.epub.size", String(SIZES[size]));
+    }
+
+    function turn(forward) {
+      return forward ? rendition.next() : rendition.prev();
+    }
+
+    function onKey(event) {
+      var target = event.target;
+      var tag = target && target.tagName;
+      var typing = tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA";
+      if (typing || event.altKey || event.ctrlKey || event.metaKey) {
+        return;
+      }
+      if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+        turn(event.key === "ArrowRight");
+      }
+    }
+
+    previous.addEventListener("click", function () {
+      turn(false);
+    });
+    next.addEventListener("click", function () {
+      turn(true);
+    });
+    smaller.addEventListener("click", function () {
+      setSize(size - 1);
+    });
+    larger.addEventListener("click", function () {
+      setSize(size + 1);
+    });
+    if (contents) {
+      contents.addEventListener("change", function () {
+        rendition.display(entries[Number(contents.value)].href);
+      });
+    }
+    document.addEventListener("keyup", onKey);
+    rendition.on("keyup", onKey);
+    rendition.on("relocated", function (location) {
+      previous.disabled = Boolean(location.atStart);
+      next.disabled = Boolean(location.atEnd);
+      if (location.start && location.start.cfi) {
+        write(placeKey, location.start.cfi);
+      }
+    });
+
+    setSize(size);
+    var place = read(placeKey);
+    rendition.display(place || undefined).catch(function () {
+      return rendition.display(); // a place from another edition of the book
+    });
+  }
+
+  function start() {
+    var readers = document.querySelectorAll("[data-epub-reader]");
+    for (var i = 0; i < readers.length; i++) {
+      setUp(readers[i]);
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
