@@ -8,7 +8,7 @@ Each file's SHA-256 is written to VENDORED.txt; `--check` verifies the tree.
 Only the files the players load at run time are copied, with each licence. A
 `//# sourceMappingURL=` comment is dropped from scripts: no map is shipped, and
 Django's manifest storage would refuse to collect a script naming a missing file.
-Left out on purpose (see docs/architecture and the players' README):
+Left out on purpose, and what that costs:
 - pdf.js cmaps/ (1.7 MB): PDFs whose CJK fonts are not embedded show no text;
 - pdf.js standard_fonts/ (0.8 MB): non-embedded standard fonts use the device's;
 - pdf.js qcms (ICC colour, needs worker fetches) and quickjs (PDF scripts);
@@ -115,7 +115,7 @@ def install() -> None:
         raise SystemExit("package-lock.json does not match package.json: run npm install")
 
 
-def vendor() -> None:
+def vendor() -> int:
     install()
     missing = set(pinned_versions()) ^ set(FILES)
     if missing:
@@ -132,6 +132,7 @@ def vendor() -> None:
             for path in sources:
                 copy_file(path, VENDOR / target / path.relative_to(source))
     (VENDOR / MANIFEST).write_text(manifest())
+    return 0
 
 
 def check() -> int:
