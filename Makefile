@@ -30,6 +30,7 @@ check: install lint types contracts migrations messages-check test-sqlite test-p
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/vendor_assets.py --check
 
 format: install
 	$(BIN)/ruff format .
@@ -49,6 +50,7 @@ messages-check: install
 	$(BIN)/python scripts/check_messages.py
 
 test-sqlite: install
+	@bash scripts/ensure_ffmpeg.sh
 	$(PYTEST) -n 2 -m "not browser" -p no:cacheprovider
 
 test-postgres: install
