@@ -96,11 +96,14 @@ def setup(args: argparse.Namespace) -> int:
 
 
 def demo(args: argparse.Namespace) -> int:
+    from kalan.content.demo import ensure_demo_channel
     from kalan.schools.demo import DEMO_ACCOUNTS, create_demo
 
     ensure_ready()
     created = create_demo()
     print("Demo school ready." if created else "Demo school already present; nothing changed.")
+    if ensure_demo_channel():
+        print("Demo library channel imported.")
     print("Demo accounts (username / password):")
     for role, username, password in DEMO_ACCOUNTS:
         print(f"  {role:<28} {username:<12} {password}")

@@ -20,7 +20,14 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kalan.content import metadata_file
-from kalan.content.inspect import Inspection, InvalidFile, caption_to_vtt, detect_kind, inspect_file
+from kalan.content.inspect import (
+    Inspection,
+    InvalidFile,
+    caption_to_vtt,
+    check_offline,
+    detect_kind,
+    inspect_file,
+)
 from kalan.content.kinds import Accessibility, FileRole, Kind
 from kalan.content.manifest import FORMAT, ManifestError, dump, parse_signed, public_key_text, sign
 from kalan.content.store import LibraryFolder, StoreError
@@ -178,6 +185,7 @@ def _plan_resource(
     path: Path, relative: str, kind: str, by_stem: dict[str, list[Path]]
 ) -> PlannedNode:
     inspection = inspect_file(path, kind)
+    check_offline(inspection)  # a channel must play with no internet
     node = PlannedNode(
         rel=relative,
         kind=inspection.kind,
