@@ -33,7 +33,10 @@ _LETTERS = str.maketrans(
         "æ": "ae",
     }
 )
-_WORD = re.compile(r"\w+")
+# Letters and digits only: every other character separates words, so both engines
+# split text the same way (PostgreSQL's parser would keep "math.p1.1" or "3.5" whole
+# where FTS5 splits them, and a search typed with the dots would then fail there).
+_WORD = re.compile(r"[^\W_]+")
 MAX_TERMS = 8
 
 
@@ -43,6 +46,11 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return unicodedata.normalize("NFC", stripped)
+
+
+def words(text: str) -> str:
+    """Text as it is stored in the index: its folded words separated by single spaces."""
+    return " ".join(_WORD.findall(fold(text)))
 
 
 def terms(query: str) -> list[str]:
@@ -64,7 +72,7 @@ def _is_postgres() -> bool:
 
 def index_entries(entries: Iterable[Entry]) -> None:
     """Add or replace the entries of these nodes (inside the caller's transaction)."""
-    rows = [(str(e.node_id), str(e.channel_id), fold(e.title), fold(e.body)) for e in entries]
+    rows = [(str(e.node_id), str(e.channel_id), words(e.title), words(e.body)) for e in entries]
     if not rows:
         return
     remove_nodes([uuid.UUID(row[0]) for row in rows])
