@@ -107,10 +107,10 @@ class LibraryFolder:
         self.path(sha256).unlink(missing_ok=True)
 
     def clean_tmp(self) -> int:
-        """Remove what interrupted copies left; returns how many files."""
+        """Remove what interrupted copies left (only `*.part` files); returns how many."""
         removed = 0
         if self.tmp_dir.is_dir():
-            for leftover in self.tmp_dir.iterdir():
+            for leftover in self.tmp_dir.glob("*.part"):
                 leftover.unlink(missing_ok=True)
                 removed += 1
         return removed

@@ -224,3 +224,6 @@ LOGGING = {
 # ---------------------------------------------------------------- content
 # The content store: signed channel manifests and every file once by SHA-256.
 KALAN_CONTENT_DIR = Path(os.environ.get("KALAN_CONTENT_DIR") or KALAN_HOME / "content")
+# Uploads stream to a file on the instance's own disk, not to a small /tmp.
+FILE_UPLOAD_TEMP_DIR = KALAN_HOME / "uploads"
+FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)

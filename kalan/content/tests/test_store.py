@@ -44,8 +44,9 @@ def test_leftovers_of_an_interrupted_copy_are_cleaned(tmp_path):
     library = LibraryFolder(tmp_path)
     library.tmp_dir.mkdir(parents=True)
     (library.tmp_dir / "abc.123.part").write_bytes(b"half")
+    (library.tmp_dir / "someone-elses-file").write_bytes(b"keep me")
     assert library.clean_tmp() == 1
-    assert not any(library.tmp_dir.iterdir())
+    assert [p.name for p in library.tmp_dir.iterdir()] == ["someone-elses-file"]
 
 
 def test_manifests_are_written_and_read_back(tmp_path):
