@@ -100,17 +100,18 @@ ROOT_PATH = "0001"  # the materialized path of every channel's root topic
 _EXTENSION = re.compile(r"^[a-z0-9]{1,8}$")
 # Shown beside the kind's name, never instead of it (hidden from screen readers).
 _KIND_SYMBOLS: dict[str, str] = {
-    Kind.TOPIC: "📁",
+    # Symbols the usual system fonts carry (no emoji font needed on older tablets).
+    Kind.TOPIC: "☰",
     Kind.VIDEO: "▶",
     Kind.AUDIO: "♪",
-    Kind.DOCUMENT: "📄",
-    Kind.EPUB: "📖",
-    Kind.HTML5: "🎮",
-    Kind.H5P: "🎲",
-    Kind.SCORM: "🎓",
-    Kind.CMI5: "🎓",
-    Kind.ZIM: "📚",
-    Kind.EXERCISE: "✏",
+    Kind.DOCUMENT: "▤",
+    Kind.EPUB: "▥",
+    Kind.HTML5: "✦",
+    Kind.H5P: "✦",
+    Kind.SCORM: "✔",
+    Kind.CMI5: "✔",
+    Kind.ZIM: "☷",
+    Kind.EXERCISE: "✎",
 }
 MEDIA_KINDS = frozenset({Kind.VIDEO, Kind.AUDIO})
 

@@ -194,7 +194,7 @@ def test_a_channel_lists_its_topics_in_order(shelf, people):
     page = outline(signed_in(people["teacher"]).get(page_urls(shelf)["channel"]))
     assert page.texts("h1") == ["Français et bamanankan"]
     assert page.texts("h3") == ["Français", "Bamanankan", "Exercices"]
-    assert page.texts("li").count("📁 Topic") == 3  # the kind is text; the symbol is hidden
+    assert page.texts("li").count("☰ Topic") == 3  # the kind is text; the symbol is hidden
     assert "Published by Ministère de l'Éducation nationale" in page.texts("li")
     assert "Licence: CC BY 4.0" in page.texts("li")
 
@@ -205,8 +205,8 @@ def test_a_topic_shows_breadcrumbs_and_its_children_in_order(shelf, people):
     assert page.texts("h3") == ["La leçon de l'élève", "Lecture", "Le marché de Bamako"]
     assert {"class": "crumbs", "aria-label": "Breadcrumbs"} in page.all("nav")
     meta = page.texts("li")
-    assert "📄 PDF document" in meta
-    assert "📁 Topic" in meta
+    assert "▤ PDF document" in meta
+    assert "☰ Topic" in meta
     assert "▶ Video" in meta
     assert "12 pages" in meta
     assert "3 min 20 s" in meta

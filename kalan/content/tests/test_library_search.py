@@ -92,7 +92,7 @@ def test_words_find_resources_with_their_kind_channel_and_snippet(shelf, client)
     html, titles = search(client, q="ELEVE")
     assert titles == ["La leçon de l'élève"]
     assert status(html) == "1 resource found"
-    assert "📄</span> PDF document</span>" in html
+    assert "▤</span> PDF document</span>" in html
     assert "<li>Français et bamanankan</li>" in html
     assert "Une leçon pour chaque élève de la classe." in html
 
