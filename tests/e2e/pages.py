@@ -28,6 +28,9 @@ PAGES: list[tuple[str, str]] = [
     ("parent", "/family/"),
     ("district", "/area/"),
     ("head", "/manage/"),
+    ("learner01", "/library/"),
+    ("learner01", "/library/search/"),
+    ("parent", "/library/"),
 ]
 
 # Where to look for more pages, as whom: links under the root's path are followed.
@@ -37,6 +40,7 @@ CRAWL_ROOTS: list[tuple[str, str]] = [
     ("learner01", "/learn/"),
     ("parent", "/family/"),
     ("district", "/area/"),
+    ("learner01", "/library/"),  # channels, topics, resources, search
 ]
 CRAWL_LIMIT = 80  # pages fetched per root, at most
 PER_SHAPE = 1  # pages checked per URL shape (/manage/people/<id>/ is one shape)
