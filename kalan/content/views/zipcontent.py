@@ -87,7 +87,8 @@ def _stream(handle: IO[bytes]) -> Iterator[bytes]:
             yield data
 
 
-def _headers(name: str, *, cache: str) -> dict[str, str]:
+def sandbox_headers(name: str, *, cache: str) -> dict[str, str]:
+    """Headers of a file served to a sandboxed frame: its type, the sandbox policy, CORS."""
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     if content_type.startswith("text/") or content_type in {"application/javascript"}:
         content_type += "; charset=utf-8"
@@ -105,7 +106,7 @@ def _headers(name: str, *, cache: str) -> dict[str, str]:
 def zip_member(request: HttpRequest, sha256: str, path: str = "") -> HttpResponseBase:
     """A file inside a stored zip; the zip is content-addressed, so cached for a year."""
     handle, info = _open_member(sha256, path)
-    headers = _headers(info.filename, cache="public, max-age=31536000, immutable")
+    headers = sandbox_headers(info.filename, cache="public, max-age=31536000, immutable")
     headers["Content-Length"] = str(info.file_size)
     return StreamingHttpResponse(_stream(handle), headers=headers)
 
@@ -154,7 +155,7 @@ def scorm_member(request: HttpRequest, token: str, path: str = "") -> HttpRespon
         raise Http404
     sha256, options = main
     handle, info = _open_member(sha256, path)
-    headers = _headers(info.filename, cache="private, no-cache")
+    headers = sandbox_headers(info.filename, cache="private, no-cache")
     if not info.filename.lower().endswith((".html", ".htm")):
         headers["Content-Length"] = str(info.file_size)
         return StreamingHttpResponse(_stream(handle), headers=headers)
