@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils.text import capfirst
@@ -304,7 +304,9 @@ def _thumbnail_ext() -> Subquery:
     return Subquery(
         NodeFile.objects.filter(
             node_id=OuterRef("id"), role=FileRole.THUMBNAIL, sha256=OuterRef("thumbnail")
-        ).values("ext")[:1]
+        )
+        .order_by()
+        .values("ext")[:1]
     )
 
 
@@ -597,8 +599,9 @@ def _filtered(nodes: QuerySet[ContentNode], criteria: SearchCriteria) -> QuerySe
         (NodeTag.Facet.SUBJECT, criteria.subject),
     ):
         if value:
-            tagged = NodeTag.objects.filter(node_id=OuterRef("id"), facet=facet, value=value)
-            resources = resources.filter(Exists(tagged))
+            # Driven by the (facet, value) index: a semi-join, not a check on every node.
+            tagged = NodeTag.objects.filter(facet=facet, value=value).values("node_id")
+            resources = resources.filter(id__in=tagged)
     return resources
 
 
@@ -623,7 +626,8 @@ def search_resources(
         items = [_item(row) for row in rows_page.object_list]
         return SearchResults(page=rows_page, items=items, capped=False)
     ranked = search.search_node_ids(criteria.q, limit=SEARCH_LIMIT)
-    kept = set(resources.filter(id__in=ranked).values_list("id", flat=True)) if ranked else set()
+    matching = resources.filter(id__in=ranked).order_by().values_list("id", flat=True)
+    kept = set(matching) if ranked else set()
     matches = [node_id for node_id in ranked if node_id in kept]
     ids_page = Paginator(matches, per_page).get_page(page_number)
     ids = list(ids_page.object_list)
