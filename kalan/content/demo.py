@@ -163,7 +163,7 @@ def counting_pdf() -> bytes:
 def story_epub() -> bytes:
     import warnings
 
-    from ebooklib import epub
+    from ebooklib import epub  # type: ignore[import-untyped]
 
     book = epub.EpubBook()
     book.set_identifier(f"urn:uuid:{uuid.uuid5(DEMO_CHANNEL_ID, 'story')}")
@@ -311,20 +311,20 @@ SCORM_HTML = """<!doctype html>
 <button type="button" id="save">Save and finish</button></main>
 <script>
 var api = window.API;
-var status = document.getElementById("status");
-if (!api) { status.textContent = "No SCORM runtime found."; }
+var statusLine = document.getElementById("status");
+if (!api) { statusLine.textContent = "No SCORM runtime found."; }
 else {
   api.LMSInitialize("");
   var saved = api.LMSGetValue("cmi.suspend_data");
   document.getElementById("note").value = saved;
-  status.textContent = saved ? "Welcome back." : "Welcome.";
+  statusLine.textContent = saved ? "Welcome back." : "Welcome.";
   api.LMSSetValue("cmi.core.lesson_status", "incomplete");
   document.getElementById("save").addEventListener("click", function () {
     api.LMSSetValue("cmi.suspend_data", document.getElementById("note").value);
     api.LMSSetValue("cmi.core.lesson_status", "completed");
     api.LMSCommit("");
     api.LMSFinish("");
-    status.textContent = "Saved. Lesson completed.";
+    statusLine.textContent = "Saved. Lesson completed.";
   });
 }
 </script></body></html>

@@ -285,11 +285,6 @@ def test_the_scorm_course_keeps_the_learners_note(learner_page: Page) -> None:
     expect(page.locator(".player-status")).to_have_text("Your progress: Completed")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the demo SCO (kalan/content/demo.py) writes its status through `var status`,"
-    " which is window.status, a string: its page never shows a status",
-)
 def test_the_demo_course_welcomes_a_returning_learner(learner_page: Page) -> None:
     page = learner_page
     save_a_note(page)

@@ -129,7 +129,9 @@ def _read_token(token: str) -> tuple[uuid.UUID, uuid.UUID]:
 
 def scorm_launch_url(user_id: uuid.UUID, node: ContentNode) -> str:
     token = scorm_token(user_id, node.id)
-    return reverse("players:scorm-member", args=[token, node.entry or "index.html"])
+    path, _, query = (node.entry or "index.html").partition("?")
+    url = reverse("players:scorm-member", args=[token, path])
+    return f"{url}?{query}" if query else url
 
 
 def _scorm_tags(token: str, version: str) -> bytes:
