@@ -98,7 +98,11 @@ def remove_channel(channel_id: uuid.UUID) -> None:
 
 
 def search_node_ids(query: str, *, limit: int = 1000) -> list[uuid.UUID]:
-    """Ids of the nodes matching every word of `query` (the last as a prefix), best first."""
+    """Ids of the nodes matching every word of `query` (the last as a prefix), best first.
+
+    Equal ranks are ordered by title, then id: the order is the same on every call,
+    so pages of results neither repeat nor skip a node.
+    """
     words = terms(query)
     if not words:
         return []
@@ -106,14 +110,14 @@ def search_node_ids(query: str, *, limit: int = 1000) -> list[uuid.UUID]:
         expression = " & ".join(f"{word}:*" for word in words)
         sql = (
             f"SELECT node_id FROM {TABLE} WHERE tsv @@ to_tsquery('simple', %s)"  # noqa: S608
-            " ORDER BY ts_rank(tsv, to_tsquery('simple', %s)) DESC LIMIT %s"
+            " ORDER BY ts_rank(tsv, to_tsquery('simple', %s)) DESC, title, node_id LIMIT %s"
         )
         params: list[str | int] = [expression, expression, limit]
     else:
         expression = " ".join(f'"{word}"*' for word in words)
         sql = (
             f"SELECT node_id FROM {TABLE} WHERE {TABLE} MATCH %s"  # noqa: S608
-            f" ORDER BY bm25({TABLE}, 0, 0, 10.0, 1.0) LIMIT %s"
+            f" ORDER BY bm25({TABLE}, 0, 0, 10.0, 1.0), title, node_id LIMIT %s"
         )
         params = [expression, limit]
     with connection.cursor() as cursor:

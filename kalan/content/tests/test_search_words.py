@@ -149,6 +149,19 @@ def test_a_title_ranks_above_the_same_word_in_a_description(words, tmp_path):
     assert search.search_node_ids("mangues")[:2] == [more["Mangues"], more["Les fruits du marché"]]
 
 
+def test_equal_matches_keep_one_order_by_title_so_pages_never_overlap(words, tmp_path):
+    same = install_channel(
+        tmp_path / "package",
+        [Res(f"Dictée {n:02d}", description="Écrire sans faute.") for n in (3, 1, 12, 2, 11)],
+        title="Orthographe",
+        library=LibraryFolder(tmp_path / "store"),
+    )
+    expected = [same[f"Dictée {n:02d}"] for n in (1, 2, 3, 11, 12)]
+    assert search.search_node_ids("dictee") == expected
+    assert search.search_node_ids("ecrire faute") == expected
+    assert search.search_node_ids("ecrire", limit=2) == expected[:2]
+
+
 def test_removing_a_channel_removes_its_words(words):
     search.remove_channel(words.channel.id)
     assert search.search_node_ids("eleve") == []
