@@ -57,9 +57,9 @@ class SourceForm(forms.Form):
 
 class PeerForm(forms.Form):
     url = forms.CharField(
-        label=gettext_lazy("Address of the hub"),
+        label=gettext_lazy("Address"),
         max_length=190,
-        help_text=gettext_lazy("As its people type it in a browser, e.g. http://10.0.0.5:8000/"),
+        help_text=gettext_lazy("For example http://10.0.0.5:8000/"),
     )
     name = forms.CharField(label=gettext_lazy("Name (optional)"), max_length=200, required=False)
 
