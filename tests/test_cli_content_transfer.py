@@ -249,7 +249,10 @@ def test_import_over_http_from_a_running_hub(homes, tmp_path):
     hub, school = homes.make("hub"), homes.make("school")
     hub.ok("content", "import", str(package))
     with running(hub) as url:
+        [offered] = school.ok("content", "list", url).splitlines()
         output = school.ok("content", "import", url)
+    assert offered.startswith(f"{channel_id}  v1 ")
+    assert offered.endswith("Lecture et calcul")
     assert f"Imported Lecture et calcul (v1): {len(items)} resources" in output
     assert copied(output) == (len(items), 0)
     assert school.files() == set(package_files(package, channel_id))

@@ -13,10 +13,12 @@ from kalan.content.models import Channel, ContentNode, Peer, Transfer
 from kalan.content.sources import DirectorySource, find_library
 from kalan.content.store import LibraryFolder, hub_library
 from kalan.content.tests.packages import (
+    PeerServer,
     make_package,
     package_files,
     random_items,
     resource_id,
+    serving,
     store_files,
     topic_id,
 )
@@ -245,10 +247,31 @@ def test_a_failed_import_says_why_and_offers_to_start_again(
     assert "Start it again" in page
 
 
-def test_an_import_request_without_a_channel_goes_back_with_a_message(head):
-    response = head.post(reverse("transfers:import"), {"source": "/x", "channel": "nope"})
-    assert response.status_code == 302
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"source": "/x", "channel": "nope"},
+        {"source": "/x", "channel": str(uuid.uuid4()), "topic": ["not-a-topic"]},
+        {"source": "", "channel": str(uuid.uuid4())},
+    ],
+)
+def test_a_bad_import_request_goes_back_with_a_message(head, data):
+    response = head.post(reverse("transfers:import"), data, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("transfers:home")
+    assert "Choose a channel to import." in _text(response)
     assert not Transfer.objects.exists()
+
+
+def test_browsing_a_peer_names_it_and_remembers_when_it_was_seen(head, package):
+    folder, channel_id = package
+    with serving(PeerServer([folder], name="Hub de Mopti")) as peer:
+        Peer.objects.create(url=peer.url)
+        page = _text(head.get(reverse("transfers:browse"), {"source": peer.url}))
+    assert "<h1>Channels of Hub de Mopti</h1>" in page
+    assert f'name="channel" value="{channel_id}"' in page
+    row = Peer.objects.get()
+    assert row.name == "Hub de Mopti"
+    assert row.last_seen_at is not None
 
 
 # ---------------------------------------------------------------- progress

@@ -72,23 +72,22 @@ class PeerForm(forms.Form):
             ) from error
 
 
+class TopicsField(forms.Field):
+    """Topic ids (any number); whether the channel has them is the importer's check."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[uuid.UUID]:
+        try:
+            return [uuid.UUID(str(item)) for item in value or []]
+        except ValueError as error:
+            raise forms.ValidationError(_("A topic id is not valid.")) from error
+
+
 class ImportForm(forms.Form):
     source = forms.CharField(max_length=1000)
     channel = forms.UUIDField()
-    topic = forms.TypedMultipleChoiceField(required=False, coerce=uuid.UUID)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Which topics exist is the manifest's business: the importer checks them.
-        self.fields["topic"].valid_value = lambda value: _is_uuid(value)  # type: ignore[attr-defined]
-
-
-def _is_uuid(value: object) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
+    topic = TopicsField(required=False)
 
 
 class ExportForm(forms.Form):
