@@ -14,7 +14,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
@@ -23,14 +23,6 @@ from kalan.content import permissions, selectors
 from kalan.content.kinds import Kind
 from kalan.content.models import Channel, ContentNode
 from kalan.core.errors import NotFound
-
-
-def play_url(node_id: uuid.UUID) -> str | None:
-    """The player page of a resource, or None while this instance has no player for it."""
-    try:
-        return reverse("players:play", args=[node_id])
-    except NoReverseMatch:
-        return None
 
 
 def _channel_or_404(request: HttpRequest, channel_id: uuid.UUID) -> Channel:
@@ -90,7 +82,8 @@ def resource(request: HttpRequest, node_id: uuid.UUID) -> HttpResponse:
     page = selectors.get_resource_page(node)
     context = {
         "page": page,
-        "play_url": None if page.is_media else play_url(node.id),
+        # Video and audio play in the page; every other kind opens in its player.
+        "play_url": None if page.is_media else reverse("players:play", args=[node.id]),
         "default_caption": _default_caption(page.captions),
     }
     return render(request, "content/library/resource.html", context)
