@@ -77,11 +77,11 @@ def _run_until_idle() -> None:
                     return
                 _wanted = False
             run_ready_tasks()
-    except BaseException:
+    except Exception:
+        # What is still queued runs at the next wake-up (a new task, or a progress page).
         with _state:
             _running = False
         log.exception("the task runner stopped")
-        raise
     finally:
         connections.close_all()  # this thread's connections only
 

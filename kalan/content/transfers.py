@@ -40,6 +40,7 @@ from kalan.content.manifest import Manifest, ManifestError, key_fingerprint, par
 from kalan.content.models import Channel, Transfer
 from kalan.content.peers import HttpSource
 from kalan.content.sources import Source, SourceError, find_library, open_source
+from kalan.content.store import hub_library
 from kalan.core.errors import KalanError
 from kalan.core.progress import human_size
 
@@ -93,7 +94,7 @@ def _start(**fields: Any) -> Transfer:
 
 
 def _lock_path() -> Path:
-    return Path(settings.KALAN_HOME) / "transfer.lock"
+    return hub_library().root / "transfer.lock"
 
 
 @contextmanager
