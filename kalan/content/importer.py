@@ -161,7 +161,21 @@ def import_channel(
             library.write_manifest(channel_id, raw, signature)
         report.resources = sum(1 for row in rows if row["kind"] != Kind.TOPIC)
         report.files_removed = remove_unused_files(old_files, library)
+    refresh_statistics()
     return report
+
+
+def refresh_statistics() -> None:
+    """Let the query planner see the new rows at once (PostgreSQL chose bad plans for a minute)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "ANALYZE content_contentnode, content_nodetag, content_nodefile, content_search"
+            )
+        else:
+            cursor.execute("PRAGMA optimize")
 
 
 def _check_upgrade(manifest: Manifest, existing: Channel | None) -> None:

@@ -98,7 +98,7 @@ def remove_channel(channel_id: uuid.UUID) -> None:
 
 
 def search_node_ids(query: str, *, limit: int = 1000) -> list[uuid.UUID]:
-    """Ids of the nodes matching every word of `query` (the last as a prefix), best first.
+    """Ids of the nodes matching every word of `query` (each as a prefix), best first.
 
     Equal ranks are ordered by title, then id: the order is the same on every call,
     so pages of results neither repeat nor skip a node.

@@ -9,7 +9,7 @@ Callers pass what the person may see (kalan.content.permissions).
 
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -94,7 +94,7 @@ RESULTS_PER_PAGE = 20
 CHILDREN_PER_PAGE = 50
 # Words are looked up in the full-text index first; its best SEARCH_LIMIT matches
 # are then filtered. A search matching more than that lists only the best ones.
-SEARCH_LIMIT = 2000
+SEARCH_LIMIT = 500
 SNIPPET_CHARS = 240
 ROOT_PATH = "0001"  # the materialized path of every channel's root topic
 _EXTENSION = re.compile(r"^[a-z0-9]{1,8}$")
@@ -554,12 +554,28 @@ def _natural(value: str) -> tuple[tuple[int, int | str], ...]:
     )
 
 
-def get_search_facets(channels: QuerySet[Channel]) -> SearchFacets:
-    """Grades, subjects, languages and kinds in use, and the channels (four small queries).
+# The filter choices of the library, per process, until a channel is added, updated or removed.
+_FACET_CACHE: dict[tuple[tuple[Any, ...], ...], SearchFacets] = {}
 
-    Each reads an index only (facet+value, language, kind): every signed-in
-    person sees the whole library, so the values are not filtered further.
+
+def get_search_facets(channels: QuerySet[Channel]) -> SearchFacets:
+    """Grades, subjects, languages and kinds in use, and the channels.
+
+    One query for the channels; the choices (three queries over the whole
+    library) are kept per process and computed again only when the channels'
+    ids, versions or import times change.
     """
+    rows = list(channels.order_by("title").values_list("id", "title", "version", "imported_at"))
+    key = tuple((row[0], row[2], row[3]) for row in rows)
+    cached = _FACET_CACHE.get(key)
+    if cached is None:
+        cached = _compute_facets()
+        _FACET_CACHE.clear()
+        _FACET_CACHE[key] = cached
+    return replace(cached, channels=[(row[0], row[1]) for row in rows])
+
+
+def _compute_facets() -> SearchFacets:
     tags: dict[str, list[str]] = {NodeTag.Facet.GRADE: [], NodeTag.Facet.SUBJECT: []}
     for facet, value in (
         NodeTag.objects.filter(facet__in=list(tags))
@@ -575,7 +591,7 @@ def get_search_facets(channels: QuerySet[Channel]) -> SearchFacets:
         subjects=sorted(tags[NodeTag.Facet.SUBJECT], key=str.casefold),
         languages=sorted((code for code in languages if code), key=language_name),
         kinds=[kind for kind in Kind.values if kind != Kind.TOPIC and kind in set(kinds)],
-        channels=list(channels.order_by("title").values_list("id", "title")),
+        channels=[],
     )
 
 
