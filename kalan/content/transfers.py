@@ -186,8 +186,8 @@ def _import(transfer: Transfer, progress: _Progress) -> str:
 
 def _import_summary(report: ImportReport) -> str:
     text = _(
-        "%(title)s (version %(version)d): %(resources)d resources, %(copied)d files copied"
-        " (%(size)s), %(present)d already here."
+        "%(title)s, version %(version)d. Resources: %(resources)d. Files copied: %(copied)d"
+        " (%(size)s). Files already here: %(present)d."
     ) % {
         "title": report.title,
         "version": report.version,
@@ -197,9 +197,9 @@ def _import_summary(report: ImportReport) -> str:
         "present": report.files_present,
     }
     if report.skipped:
-        text += " " + _("%(count)d resources were left out: their files are not in the source.") % {
-            "count": len(report.skipped)
-        }
+        text += " " + _(
+            "Resources left out because their files are not in the source: %(count)d."
+        ) % {"count": len(report.skipped)}
     return text
 
 
@@ -210,8 +210,8 @@ def _export(transfer: Transfer, progress: _Progress) -> str:
         report = export_channel(uuid.UUID(raw_id), destination, progress=progress)
         summaries.append(
             _(
-                "%(title)s (version %(version)d): %(copied)d files copied (%(size)s),"
-                " %(present)d already in the folder."
+                "%(title)s, version %(version)d. Files copied: %(copied)d (%(size)s). Files"
+                " already in the folder: %(present)d."
             )
             % {
                 "title": report.title,

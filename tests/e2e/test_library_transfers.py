@@ -67,7 +67,7 @@ def test_importing_chosen_topics_from_a_peer_shows_progress_then_the_channel(
         assert page.evaluate("window.notReloaded") is True  # htmx refreshed it in place
         assert page.url == progress_url
         expect(page.locator("#transfer-progress")).to_have_attribute("value", "100")
-        expect(page.locator("#transfer-status")).to_contain_text("3 resources, 3 files copied")
+        expect(page.locator("#transfer-status")).to_contain_text("Resources: 3. Files copied: 3")
 
     page.goto(LIBRARY)
     row = page.get_by_role("row").filter(has_text="Physique")
@@ -93,7 +93,7 @@ def test_importing_a_folder_works_without_javascript(
         assert time.monotonic() < deadline, status.inner_text()
         page.get_by_role("link", name="Show the latest progress").click()
     expect(page.locator("progress")).to_have_attribute("value", "100")
-    expect(status).to_contain_text("3 resources, 3 files copied")
+    expect(status).to_contain_text("Resources: 3. Files copied: 3")
     page.goto(LIBRARY)
     expect(page.get_by_role("link", name="Finished").first).to_be_visible()
     _delete(page, "Lecture", check=False)

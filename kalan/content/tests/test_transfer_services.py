@@ -47,7 +47,7 @@ def test_a_transfer_runs_once_even_if_its_task_runs_twice(package):
     assert transfers.run_transfer(row.id) == Transfer.Status.DONE
     row.refresh_from_db()
     first_message = row.message
-    assert "6 resources, 6 files copied" in first_message
+    assert "Resources: 6. Files copied: 6" in first_message
     assert transfers.run_transfer(row.id) == Transfer.Status.DONE  # nothing ran again
     row.refresh_from_db()
     assert row.message == first_message

@@ -216,7 +216,7 @@ def test_importing_chosen_topics_runs_the_transfer_and_shows_it_finished(
     assert row.status == Transfer.Status.DONE
     assert row.bytes_done == row.bytes_total > 0
     assert row.files_done == row.files_total == 2
-    assert "2 resources, 2 files copied" in row.message
+    assert "Resources: 2. Files copied: 2" in row.message
     assert ContentNode.objects.filter(id=resource_id(channel_id, "Lesson 1-001")).exists()
     assert not ContentNode.objects.filter(id=resource_id(channel_id, "Lesson 1-000")).exists()
     page = _text(head.get(response["Location"]))
@@ -296,7 +296,7 @@ def test_a_running_transfer_polls_every_second_and_works_without_script(head, pa
     assert f'hx-get="{url}" hx-trigger="every 1s"' in page
     assert '<progress id="transfer-progress" max="100" value="42">42 %</progress>' in page
     assert '<label for="transfer-progress">' in page
-    assert "4 of 10 files" in page
+    assert "files: 4 of 10" in page
     assert f'<a href="{url}">Show the latest progress</a>' in page  # without JavaScript
     assert "htmx.min.js" in page
     assert fragment.lstrip().startswith('<div id="transfer-status"')
@@ -337,7 +337,7 @@ def test_exporting_writes_the_channel_into_a_folder(
     row = Transfer.objects.get()
     assert response["Location"] == reverse("transfers:transfer", args=[row.id])
     assert (row.direction, row.status) == ("export", Transfer.Status.DONE)
-    assert "4 files copied" in row.message
+    assert "Files copied: 4" in row.message
     assert store_files(stick) == set(package_files(folder, channel_id))
 
 
