@@ -267,11 +267,14 @@ def test_browsing_a_peer_names_it_and_remembers_when_it_was_seen(head, package):
     with serving(PeerServer([folder], name="Hub de Mopti")) as peer:
         Peer.objects.create(url=peer.url)
         page = _text(head.get(reverse("transfers:browse"), {"source": peer.url}))
+        row = Peer.objects.get()
+        assert row.name == "Hub de Mopti"
+        assert row.last_seen_at is not None
+        Peer.objects.update(name="Chez Awa")  # a name given by hand stays
+        head.get(reverse("transfers:browse"), {"source": peer.url})
     assert "<h1>Channels of Hub de Mopti</h1>" in page
     assert f'name="channel" value="{channel_id}"' in page
-    row = Peer.objects.get()
-    assert row.name == "Hub de Mopti"
-    assert row.last_seen_at is not None
+    assert Peer.objects.get().name == "Chez Awa"
 
 
 # ---------------------------------------------------------------- progress

@@ -51,8 +51,12 @@ def library_admin(request: HttpRequest) -> User:
 # ---------------------------------------------------------------- forms
 
 
-class SourceForm(forms.Form):
+class FolderForm(forms.Form):
     source = forms.CharField(label=gettext_lazy("Folder or USB stick"), max_length=1000)
+
+
+class HubForm(forms.Form):
+    source = forms.CharField(label=gettext_lazy("Address of the hub"), max_length=1000)
 
 
 class PeerForm(forms.Form):
@@ -115,15 +119,15 @@ class ExportForm(forms.Form):
 # ---------------------------------------------------------------- the library home
 
 
-def _home_context(request: HttpRequest) -> dict[str, Any]:
+def _home_context() -> dict[str, Any]:
     return {
         "channels": list_channels(),
         "peers": list(Peer.objects.order_by("-discovered", "name", "url")),
         "transfers": list(Transfer.objects.order_by("-created_at")[:RECENT_TRANSFERS]),
         "usb_libraries": find_usb_libraries(),
         "discovery_enabled": discovery.enabled(),
-        "folder_form": SourceForm(auto_id="folder_%s"),
-        "hub_form": SourceForm(auto_id="hub_%s"),
+        "folder_form": FolderForm(auto_id="folder_%s"),
+        "hub_form": HubForm(auto_id="hub_%s"),
         "peer_form": PeerForm(),
     }
 
@@ -132,9 +136,7 @@ def _home_context(request: HttpRequest) -> dict[str, Any]:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     library_admin(request)
-    context = _home_context(request)
-    context["hub_form"].fields["source"].label = _("Address of the hub")
-    return render(request, "content/transfers/home.html", context)
+    return render(request, "content/transfers/home.html", _home_context())
 
 
 @login_required
@@ -143,8 +145,7 @@ def peer_add(request: HttpRequest) -> HttpResponse:
     library_admin(request)
     form = PeerForm(request.POST)
     if not form.is_valid():
-        context = {**_home_context(request), "peer_form": form}
-        context["hub_form"].fields["source"].label = _("Address of the hub")
+        context = {**_home_context(), "peer_form": form}
         return render(request, "content/transfers/home.html", context, status=400)
     Peer.objects.update_or_create(
         url=form.cleaned_data["url"], defaults={"name": form.cleaned_data["name"]}
@@ -173,7 +174,7 @@ def peer_discover(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("%(count)d hubs answered on the network.") % {"count": len(found)},
+            _("Hubs that answered on the network: %(count)d.") % {"count": len(found)},
         )
     return redirect("transfers:home")
 
@@ -189,9 +190,10 @@ def _source_spec(request: HttpRequest) -> str:
 
 
 def _remember_peer(spec: str, name: str) -> None:
-    Peer.objects.filter(url=library_url(spec).removesuffix("content/library/")).update(
-        name=name, last_seen_at=timezone.now()
-    )
+    """A known peer that answered: when it was seen, and its name if nobody gave it one."""
+    known = Peer.objects.filter(url=library_url(spec).removesuffix("content/library/"))
+    known.update(last_seen_at=timezone.now())
+    known.filter(name="").update(name=name[:200])
 
 
 @login_required
