@@ -5,9 +5,13 @@ import os
 import sys
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kalan.core import readiness
 from kalan.core.errors import KalanError
+
+if TYPE_CHECKING:
+    from kalan.content.discovery import Announcement
 
 
 def ensure_ready(*, quiet: bool = True) -> None:
@@ -64,8 +68,34 @@ def start(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         os.execv(sys.executable, [sys.executable, "-m", "kalan", *sys.argv[1:]])  # noqa: S606
     print(f"Kalan is serving on http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
-    serve(host=args.host, port=args.port, workers=workers, threads=threads)
+    announcement = _announce(args.port)
+    try:
+        serve(host=args.host, port=args.port, workers=workers, threads=threads)
+    finally:
+        if announcement is not None:
+            announcement.close()
     return 0
+
+
+def _announce(port: int) -> "Announcement | None":
+    """Announce the hub on the LAN by mDNS when KALAN_DISCOVERY=1 (off by default).
+
+    Only then does the server's master process load Django, to read the hub's id
+    and name; a failure to announce is reported and the hub serves anyway.
+    """
+    if os.environ.get("KALAN_DISCOVERY", "").strip().lower() not in {"1", "true", "yes", "on"}:
+        return None
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kalan.config.settings.base")
+    django.setup()
+    from kalan.content.discovery import announce_this_hub
+
+    try:
+        return announce_this_hub(port)
+    except Exception as error:
+        print(f"kalan: warning: cannot announce this hub on the LAN: {error}", file=sys.stderr)
+        return None
 
 
 def _read_password(path: Path) -> str:

@@ -1,4 +1,4 @@
-"""A progress bar for long commands: redrawn in place on a terminal, sparse lines otherwise."""
+"""A progress bar for long commands, redrawn in place on a terminal; silent in logs and pipes."""
 
 import sys
 import time
@@ -28,13 +28,12 @@ class ProgressBar:
         self.drawn = False
 
     def __call__(self, done: int, total: int, files_done: int, files_total: int) -> None:
+        if not self.tty:
+            return  # in a log or a pipe, only the command's summary line is written
         percent = 100 if not total else min(100, done * 100 // total)
         now = time.monotonic()
-        if self.tty:
-            if now - self.last_draw < 0.1 and done < total:
-                return
-        elif percent // 10 == self.last_percent // 10:
-            return  # a line every 10 % when the output is a log file
+        if now - self.last_draw < 0.1 and done < total:
+            return
         self.last_draw, self.last_percent = now, percent
         filled = self.width * percent // 100
         speed = done / max(now - self.started, 1e-3)
@@ -43,7 +42,7 @@ class ProgressBar:
             f"  {files_done}/{files_total} files  {human_size(done)}/{human_size(total)}"
             f"  {human_size(speed)}/s"
         )
-        self.stream.write(("\r" + line) if self.tty else line + "\n")
+        self.stream.write("\r" + line)
         self.stream.flush()
         self.drawn = True
 
