@@ -3,6 +3,7 @@
 import base64
 import json
 import uuid
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -22,7 +23,7 @@ from kalan.content.manifest import (
 SHA = "a" * 64
 
 
-def _manifest(key: Ed25519PrivateKey, **changes: object) -> dict:
+def _manifest(key: Ed25519PrivateKey, **changes: object) -> dict[str, Any]:
     data = {
         "format": FORMAT,
         "id": str(uuid.uuid4()),

@@ -79,7 +79,7 @@ def test_a_full_disk_is_one_clear_error(tmp_path, monkeypatch):
     def fake_open(path, mode="r", *args, **kwargs):
         handle = real_open(path, mode, *args, **kwargs)
         if "w" in mode and str(path).endswith(".part"):
-            handle.write = fail_write.__get__(handle)  # type: ignore[method-assign]
+            handle.write = fail_write.__get__(handle)
         return handle
 
     monkeypatch.setattr("pathlib.Path.open", lambda self, mode="r", *a, **k: fake_open(self, mode))
