@@ -9,6 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from kalan.accounts.models import User
 from kalan.content import permissions
@@ -314,8 +315,9 @@ def test_a_video_plays_inline_with_a_caption_track_per_language(shelf, people, l
     # content/media.js adds the captions switch to the figure, with the page's words.
     (figure,) = page.all("figure")
     assert "data-media-player" in figure
-    assert figure["data-label-captions"] == "Captions"
-    assert figure["data-label-language"] == "Caption language"
+    with translation.override(language):
+        assert figure["data-label-captions"] == translation.gettext("Captions")
+        assert figure["data-label-language"] == translation.gettext("Caption language")
     assert [s["src"] for s in page.all("script") if "media" in (s["src"] or "")] == [
         "/static/content/media.js"
     ]
