@@ -25,3 +25,12 @@ def isolated_cli_database(fresh_database_url, monkeypatch):
     monkeypatch.delenv("KALAN_DATABASE_URL", raising=False)
     if fresh_database_url:
         monkeypatch.setenv("KALAN_DATABASE_URL", fresh_database_url)
+
+
+@pytest.fixture(autouse=True)
+def _interface_language_reset() -> Iterator[None]:
+    """A test that signs someone in with French or Russian must not leave it on for the next."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
