@@ -141,8 +141,8 @@ def import_channel(
     topics = set(topic_ids)
     if existing and existing.included_topics and topics:
         topics |= {uuid.UUID(topic) for topic in existing.included_topics}
-    elif existing and not existing.included_topics and existing.version == manifest.version:
-        topics = set()  # the whole channel is already chosen
+    elif existing and not existing.included_topics:
+        topics = set()  # the whole channel is installed: an update keeps it whole
     rows = selected_nodes(manifest, topics)
     with library_lock(library):
         library.clean_tmp()
@@ -319,8 +319,11 @@ def _write_rows(manifest: Manifest, rows: list[dict[str, Any]], topics: set[uuid
             "total_size": sum(int(row.get("size") or 0) for row in resources),
         },
     )
-    keep_ids = [uuid.UUID(row["id"]) for row in rows]
-    ContentNode.objects.filter(channel=channel).exclude(id__in=keep_ids).delete()
+    keep_ids = {uuid.UUID(row["id"]) for row in rows}
+    existing_ids = set(ContentNode.objects.filter(channel=channel).values_list("id", flat=True))
+    vanished = sorted(existing_ids - keep_ids)
+    for start in range(0, len(vanished), 500):  # bounded: SQLite limits query parameters
+        ContentNode.objects.filter(id__in=vanished[start : start + 500]).delete()
     NodeFile.objects.filter(node__channel=channel).delete()
     NodeTag.objects.filter(node__channel=channel).delete()
     nodes = [_node(channel, row) for row in rows]

@@ -202,3 +202,20 @@ def test_every_bad_file_is_reported_and_nothing_is_built(source, tmp_path, key):
         assert name in problems, problems
     assert len(caught.value.problems) == len(names) + 1, problems
     assert not package.exists() or not any(package.rglob("*"))
+
+
+def test_a_resource_left_out_of_a_new_version_leaves_the_library(source, tmp_path, key):
+    package = tmp_path / "pkg"
+    _build_and_import(source, package, key)
+    exercise = ContentNode.objects.get(kind=Kind.EXERCISE)
+    exercise_file = exercise.files.get().sha256
+    shutil.rmtree(source / "04 Practice")
+    yaml_path = source / "kalan.yaml"
+    text = yaml_path.read_text().replace("version: 1", "version: 2")
+    yaml_path.write_text(text.split('  "04 Practice":')[0])
+    _, report = _build_and_import(source, package, key)
+    assert not ContentNode.objects.filter(id=exercise.id).exists()
+    assert ContentNode.objects.exclude(kind=Kind.TOPIC).count() == 5
+    assert report.files_removed == 1
+    assert not hub_library().has(exercise_file)
+    assert exercise.id not in search.search_node_ids("practice")
