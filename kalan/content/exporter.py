@@ -77,6 +77,12 @@ def export_channel(
         if progress:
             progress(done_bytes, needed, done_files, len(to_copy))
 
+    lost = [sha for sha in to_copy if not library.has(sha)]
+    if lost:
+        raise StoreError(
+            f"{len(lost)} file(s) of this channel are missing from the content store;"
+            " import the channel again to repair it"
+        )
     for sha, size in to_copy.items():
         with library.open(sha) as stream:
             target.install(stream, sha256=sha, size=size, progress=tick)

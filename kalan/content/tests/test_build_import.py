@@ -219,3 +219,14 @@ def test_a_resource_left_out_of_a_new_version_leaves_the_library(source, tmp_pat
     assert report.files_removed == 1
     assert not hub_library().has(exercise_file)
     assert exercise.id not in search.search_node_ids("practice")
+
+
+def test_exporting_a_channel_whose_store_lost_a_file_is_one_clear_error(source, tmp_path, key):
+    from kalan.content.exporter import export_channel
+
+    _build_and_import(source, tmp_path / "pkg", key)
+    hub_library().remove(ContentNode.objects.get(kind=Kind.DOCUMENT).files.get(role="main").sha256)
+    stick = tmp_path / "stick"
+    with pytest.raises(StoreError, match="missing from the content store"):
+        export_channel(DEMO_CHANNEL_ID, stick)
+    assert not (stick / "channels").exists()

@@ -78,7 +78,9 @@ def _open_member(sha256: str, raw_path: str) -> tuple[IO[bytes], zipfile.ZipInfo
         except KeyError as error:
             archive.close()
             raise Http404 from error
-    return archive.open(info), info
+    member = archive.open(info)
+    archive.close()  # the member keeps the file open until it is read and closed
+    return member, info
 
 
 def _stream(handle: IO[bytes]) -> Iterator[bytes]:
