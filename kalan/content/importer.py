@@ -15,8 +15,10 @@ copied; a source that goes away keeps it, so the rerun resumes.
 
 import fcntl
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +38,8 @@ from kalan.core.progress import human_size as _size
 log = logging.getLogger(__name__)
 # Kept free after an import, so the hub's database and logs can still grow.
 SPACE_MARGIN = 50 * 1024 * 1024
+# Files copied at once: hashing and copying release the GIL (measured: two cores).
+COPY_THREADS = 3
 
 Progress = Callable[[int, int, int, int], None]  # bytes done, bytes total, files done, total
 
@@ -209,33 +213,74 @@ def _copy_files(
     rows = _drop_unavailable(rows, set(missing) - available, report)
     to_copy = {sha: missing[sha] for sha in sorted(available)}
     _check_space(library, sum(to_copy.values()))
-    total_bytes, done_bytes, done_files = sum(to_copy.values()), 0, 0
-    copied: list[str] = []
-
-    def tick(count: int) -> None:
-        nonlocal done_bytes
-        done_bytes += count
-        if progress:
-            progress(done_bytes, total_bytes, done_files, len(to_copy))
-
+    copier = _Copier(source, library, to_copy, progress)
     try:
-        for sha, size in to_copy.items():
-            with source.open(sha) as stream:
-                library.install(stream, sha256=sha, size=size, progress=tick)
-            copied.append(sha)
-            done_files += 1
-            report.files_copied += 1
-            report.bytes_copied += size
-            if progress:
-                progress(done_bytes, total_bytes, done_files, len(to_copy))
+        copier.run()
     except TransferInterrupted:
         raise  # keep what was copied: the rerun resumes from here
     except (StoreError, OSError) as error:
-        _discard(copied, library)
+        _discard(copier.copied, library)
         if isinstance(error, StoreError):
             raise
         raise StoreError(f"the import stopped: {error}") from error
+    finally:
+        report.files_copied = len(copier.copied)
+        report.bytes_copied = sum(to_copy[sha] for sha in copier.copied)
     return rows
+
+
+class _Copier:
+    """Copies files with a few threads: reading, hashing and writing release the GIL,
+    so two cores hash and copy two files at once. The first error stops the rest."""
+
+    def __init__(
+        self,
+        source: Source,
+        library: LibraryFolder,
+        files: dict[str, int],
+        progress: Progress | None,
+    ) -> None:
+        self.source, self.library, self.files, self.progress = source, library, files, progress
+        self.total = sum(files.values())
+        self.done_bytes = 0
+        self.copied: list[str] = []
+        self.lock = threading.Lock()
+        self.failed = threading.Event()
+
+    def tick(self, count: int) -> None:
+        with self.lock:
+            self.done_bytes += count
+
+    def copy(self, sha: str) -> None:
+        if self.failed.is_set():
+            return
+        with self.source.open(sha) as stream:
+            self.library.install(stream, sha256=sha, size=self.files[sha], progress=self.tick)
+        with self.lock:
+            self.copied.append(sha)
+
+    def report(self) -> None:
+        """Progress is reported from the calling thread only (it may write to the database)."""
+        if self.progress:
+            with self.lock:
+                done_bytes, done_files = self.done_bytes, len(self.copied)
+            self.progress(done_bytes, self.total, done_files, len(self.files))
+
+    def run(self) -> None:
+        with ThreadPoolExecutor(max_workers=COPY_THREADS) as pool:
+            pending = {pool.submit(self.copy, sha) for sha in self.files}
+            try:
+                while pending:
+                    done, pending = wait(pending, timeout=0.25, return_when=FIRST_EXCEPTION)
+                    for future in done:
+                        future.result()
+                    self.report()
+            except BaseException:
+                self.failed.set()
+                for future in pending:
+                    future.cancel()
+                raise
+        self.report()
 
 
 def _drop_unavailable(
