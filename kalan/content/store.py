@@ -12,9 +12,12 @@ and correct; an interrupted copy leaves only a `tmp/` file, which the next
 run removes.
 """
 
+import errno
 import hashlib
+import io
 import os
 import shutil
+import stat
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,10 +26,60 @@ from typing import BinaryIO, NamedTuple
 from kalan.core.errors import KalanError
 
 CHUNK = 1024 * 1024
+KERNEL_CHUNK = 64 * 1024 * 1024
 
 
 class StoreError(KalanError):
     """A file could not be stored (bad digest, disk full, unreadable source)."""
+
+
+def _kernel_copy(
+    stream: BinaryIO, out: BinaryIO, progress: Callable[[int], None] | None
+) -> int | None:
+    """Copy a file to a file inside the kernel (copy_file_range); None when not possible."""
+    try:
+        source_fd, target_fd = stream.fileno(), out.fileno()
+        if not stat.S_ISREG(os.fstat(source_fd).st_mode):
+            return None
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return None
+    copied = 0
+    while True:
+        try:
+            count = os.copy_file_range(source_fd, target_fd, KERNEL_CHUNK)
+        except OSError as error:
+            if copied == 0 and error.errno in {errno.EXDEV, errno.ENOSYS, errno.EINVAL}:
+                return None  # not supported here: copy in Python instead
+            raise
+        if count == 0:
+            return copied
+        copied += count
+        if progress:
+            progress(count)
+
+
+def _copy_and_hash(
+    stream: BinaryIO, out: BinaryIO, progress: Callable[[int], None] | None
+) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    written = 0
+    while chunk := stream.read(CHUNK):
+        digest.update(chunk)
+        out.write(chunk)
+        written += len(chunk)
+        if progress:
+            progress(len(chunk))
+    return digest.hexdigest(), written
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    buffer = bytearray(CHUNK)
+    view = memoryview(buffer)
+    with path.open("rb", buffering=0) as handle:
+        while count := handle.readinto(buffer):
+            digest.update(view[:count])
+    return digest.hexdigest()
 
 
 class Installed(NamedTuple):
@@ -68,17 +121,13 @@ class LibraryFolder:
         """
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         part = self.tmp_dir / f"{sha256 or uuid.uuid4().hex}.{os.getpid()}.part"
-        digest = hashlib.sha256()
-        written = 0
         try:
             with part.open("wb") as out:
-                while chunk := stream.read(CHUNK):
-                    digest.update(chunk)
-                    out.write(chunk)
-                    written += len(chunk)
-                    if progress:
-                        progress(len(chunk))
-            actual = digest.hexdigest()
+                copied = _kernel_copy(stream, out, progress)
+                if copied is None:
+                    actual, written = _copy_and_hash(stream, out, progress)
+            if copied is not None:  # hash what was stored, read back from the page cache
+                actual, written = _hash_file(part), copied
             if (sha256 and actual != sha256) or (size is not None and written != size):
                 raise StoreError(
                     f"file {sha256} arrived damaged (its content does not match its SHA-256)"
