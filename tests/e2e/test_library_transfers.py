@@ -41,10 +41,13 @@ def test_importing_chosen_topics_from_a_peer_shows_progress_then_the_channel(
     sign_in: SignIn, tmp_path
 ) -> None:
     folder = tmp_path / "peer"
+    # Six files of the chosen topic, each 16 slow chunks (about 2.4 s): with three files
+    # copied at once the transfer lasts about 5 s, so the page (polling every second) sees it
+    # under way.
     make_package(
-        folder, resources=random_items(6, size=400_000, topics=("Eau", "Air")), title="Physique"
+        folder, resources=random_items(12, size=800_000, topics=("Eau", "Air")), title="Physique"
     )
-    with serving(PeerServer([folder], name="Hub de Mopti", chunk=50_000, delay=0.08)) as peer:
+    with serving(PeerServer([folder], name="Hub de Mopti", chunk=50_000, delay=0.15)) as peer:
         page = sign_in("head").new_page()
         page.goto(LIBRARY)
         assert axe_problems(page) == []
@@ -67,11 +70,11 @@ def test_importing_chosen_topics_from_a_peer_shows_progress_then_the_channel(
         assert page.evaluate("window.notReloaded") is True  # htmx refreshed it in place
         assert page.url == progress_url
         expect(page.locator("#transfer-progress")).to_have_attribute("value", "100")
-        expect(page.locator("#transfer-status")).to_contain_text("Resources: 3. Files copied: 3")
+        expect(page.locator("#transfer-status")).to_contain_text("Resources: 6. Files copied: 6")
 
     page.goto(LIBRARY)
     row = page.get_by_role("row").filter(has_text="Physique")
-    expect(row).to_contain_text("3")  # the resources of the one topic chosen
+    expect(row).to_contain_text("6")  # the resources of the one topic chosen
     _delete(page, "Physique")
 
 
