@@ -177,8 +177,32 @@ class StoredFile:
         return self.language_name or self.label or _("Captions")
 
 
+class _Labelled:
+    """What a list row and a resource page say about a node's kind, language and length."""
+
+    kind: str
+    language: str
+    duration: int | None
+
+    @property
+    def kind_label(self) -> str:
+        return kind_label(self.kind)
+
+    @property
+    def kind_symbol(self) -> str:
+        return _KIND_SYMBOLS.get(self.kind, "")
+
+    @property
+    def language_name(self) -> str:
+        return language_name(self.language)
+
+    @property
+    def duration_text(self) -> str:
+        return duration_text(self.duration)
+
+
 @dataclass(frozen=True)
-class NodeItem:
+class NodeItem(_Labelled):
     """A topic or resource in a list: a topic's children or a search result."""
 
     id: uuid.UUID
@@ -195,18 +219,6 @@ class NodeItem:
     @property
     def is_topic(self) -> bool:
         return self.kind == Kind.TOPIC
-
-    @property
-    def kind_label(self) -> str:
-        return kind_label(self.kind)
-
-    @property
-    def kind_symbol(self) -> str:
-        return _KIND_SYMBOLS.get(self.kind, "")
-
-    @property
-    def duration_text(self) -> str:
-        return duration_text(self.duration)
 
 
 @dataclass(frozen=True)
@@ -247,7 +259,7 @@ class TopicPage:
 
 
 @dataclass(frozen=True)
-class ResourcePage:
+class ResourcePage(_Labelled):
     channel: ChannelCard
     id: uuid.UUID
     kind: str
@@ -271,28 +283,12 @@ class ResourcePage:
     supplementary: list[StoredFile] = field(default_factory=list)
 
     @property
-    def kind_label(self) -> str:
-        return kind_label(self.kind)
-
-    @property
-    def kind_symbol(self) -> str:
-        return _KIND_SYMBOLS.get(self.kind, "")
-
-    @property
     def is_video(self) -> bool:
         return self.kind == Kind.VIDEO
 
     @property
     def is_media(self) -> bool:
         return self.kind in MEDIA_KINDS and self.main is not None
-
-    @property
-    def language_name(self) -> str:
-        return language_name(self.language)
-
-    @property
-    def duration_text(self) -> str:
-        return duration_text(self.duration)
 
 
 def _thumbnail(sha256: str | None, ext: str | None) -> StoredFile | None:
