@@ -65,6 +65,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from foundation import _status_field, proc_tree  # noqa: E402  (the same /proc helpers)
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 CACHE_ROOT = BENCH / ".cache"
@@ -365,54 +368,13 @@ def generate_source(spec: SourceSpec, cache: Path) -> tuple[Path, dict]:
 
 
 # =========================================================================== process helpers
-def _children(pid: int) -> list[int]:
-    out: list[int] = []
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            try:
-                with open(f"/proc/{pid}/task/{tid}/children") as f:
-                    out += [int(x) for x in f.read().split()]
-            except OSError:
-                pass
-    except OSError:
-        pass
-    return out
-
-
-def proc_tree(pid: int) -> list[int]:
-    seen, stack = [], [pid]
-    while stack and len(seen) < 5000:
-        p = stack.pop()
-        if p not in seen:
-            seen.append(p)
-            stack += _children(p)
-    return seen
-
-
 def _mem_kib(pid: int) -> tuple[int, int]:
     """(VmRSS, VmHWM) of a process in KiB; VmHWM is its RSS high-water mark since exec."""
-    rss = hwm = 0
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    rss = int(line.split()[1])
-                elif line.startswith("VmHWM:"):
-                    hwm = int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return rss, hwm
+    return _status_field(pid, "VmRSS"), _status_field(pid, "VmHWM")
 
 
 def _pss_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
+    return _status_field(pid, "Pss", "smaps_rollup")
 
 
 class CpuNoise(threading.Thread):
