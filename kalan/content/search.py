@@ -90,25 +90,17 @@ def _is_postgres() -> bool:
 
 
 def index_entries(entries: Iterable[Entry]) -> None:
-    """Add or replace the entries of these nodes (inside the caller's transaction)."""
+    """Index these nodes (inside the caller's transaction; the importer removes a
+    channel's entries first, so nothing is indexed twice)."""
     rows = [(str(e.node_id), str(e.channel_id), words(e.title), words(e.body)) for e in entries]
     if not rows:
         return
-    remove_nodes([uuid.UUID(row[0]) for row in rows])
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {TABLE} (node_id, channel_id, title, body)"  # noqa: S608
             " VALUES (%s, %s, %s, %s)",
             rows,
         )
-
-
-def remove_nodes(node_ids: list[uuid.UUID]) -> None:
-    with connection.cursor() as cursor:
-        for start in range(0, len(node_ids), 500):
-            chunk = [str(node_id) for node_id in node_ids[start : start + 500]]
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(f"DELETE FROM {TABLE} WHERE node_id IN ({marks})", chunk)  # noqa: S608
 
 
 def remove_channel(channel_id: uuid.UUID) -> None:
