@@ -78,8 +78,8 @@ class PublishReport:
 
 
 def _planned_resource(node: DraftNode, library: LibraryFolder) -> "PlannedNode":
-    from kalan.content.builder import PlannedFile, PlannedNode, _cue_text
-    from kalan.content.inspect import Inspection
+    from kalan.content.builder import PlannedFile, PlannedNode
+    from kalan.content.inspect import Inspection, captions_text
 
     data = node.inspection or {}
     # Only what the file alone knows; the description is the node's own (see _fields).
@@ -109,7 +109,7 @@ def _planned_resource(node: DraftNode, library: LibraryFolder) -> "PlannedNode":
             )
         )
         with suppress(OSError):
-            texts.append(_cue_text(path.read_bytes()))
+            texts.append(captions_text(path.read_bytes()))
     if thumbnail := data.get("thumbnail"):
         ext = data.get("thumbnail_ext") or "png"
         files.append(PlannedFile(FileRole.THUMBNAIL, path=library.path(thumbnail), ext=ext))

@@ -24,6 +24,7 @@ from kalan.content.inspect import (
     Inspection,
     InvalidFile,
     caption_to_vtt,
+    captions_text,
     check_offline,
     detect_kind,
     inspect_file,
@@ -203,7 +204,7 @@ def _plan_resource(
                 raise InvalidFile(f"{extra.name}: {error}") from error
             language = _caption_language(extra)
             node.files.append(PlannedFile(FileRole.CAPTION, data=vtt, ext="vtt", language=language))
-            texts.append(_cue_text(vtt))
+            texts.append(captions_text(vtt))
         elif not thumbnail_set:
             node.files.append(
                 PlannedFile(FileRole.THUMBNAIL, path=extra, ext=extra.suffix.lstrip(".").lower())
@@ -217,15 +218,6 @@ def _plan_resource(
         )
     node.captions_text = " ".join(texts)
     return node
-
-
-def _cue_text(vtt: bytes) -> str:
-    lines = []
-    for line in vtt.decode("utf-8", "replace").splitlines():
-        if not line.strip() or "-->" in line or line.startswith(("WEBVTT", "NOTE")):
-            continue
-        lines.append(re.sub(r"<[^>]+>", "", line))
-    return " ".join(lines)
 
 
 def _resources(node: PlannedNode) -> list[PlannedNode]:

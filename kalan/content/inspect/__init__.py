@@ -14,7 +14,12 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
-from kalan.content.inspect.captions import CaptionCue, caption_cues, caption_to_vtt
+from kalan.content.inspect.captions import (
+    CaptionCue,
+    caption_cues,
+    caption_to_vtt,
+    captions_text,
+)
 from kalan.content.inspect.cmi5 import inspect_cmi5
 from kalan.content.inspect.detect import CAPTION_EXTENSIONS, detect_kind
 from kalan.content.inspect.epub import inspect_epub
@@ -35,6 +40,7 @@ __all__ = [
     "InvalidFile",
     "caption_cues",
     "caption_to_vtt",
+    "captions_text",
     "check_offline",
     "detect_kind",
     "inspect_file",

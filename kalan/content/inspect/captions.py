@@ -59,6 +59,12 @@ def caption_cues(path: Path) -> list[CaptionCue]:
     return [CaptionCue(cue.start, cue.end, cue_plain_text(cue.text)) for cue in parsed.cues]
 
 
+def captions_text(vtt: bytes) -> str:
+    """The words of every cue of a WebVTT file, for search (ids, timings and tags left out)."""
+    parsed = parse_webvtt(vtt.decode("utf-8", "replace").removeprefix("\ufeff"))
+    return " ".join(cue_plain_text(cue.text) for cue in parsed.cues)
+
+
 def cue_plain_text(text: str) -> str:
     """Cue text without its tags (<i>, <v Name>, <00:01.000>...) and with entities decoded."""
     return html.unescape(_CUE_TAG.sub("", text))

@@ -71,6 +71,7 @@ def test_search_finds_words_inside_documents_without_their_accents(source, tmp_p
     assert pdf.id in search.search_node_ids("nyenaje")  # ɲɛnajɛ in its description
     audio = ContentNode.objects.get(kind=Kind.AUDIO)
     assert audio.id in search.search_node_ids("хисоб чавоб")  # ҳисоб, ҷавоб
+    assert audio.id in search.search_node_ids("steady tone")  # the words of its captions
 
 
 def test_a_new_version_copies_only_what_changed(source, tmp_path, key):
