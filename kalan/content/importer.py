@@ -452,12 +452,19 @@ def _tags(rows: list[dict[str, Any]]) -> Iterator[NodeTag]:
     )
     for row in rows:
         for name, facet in facets:
-            for value in dict.fromkeys(str(v)[:100] for v in row.get(name) or []):
+            for value in _tag_values(row, name):
                 yield NodeTag(node_id=uuid.UUID(row["id"]), facet=facet, value=value)
+
+
+def _tag_values(row: dict[str, Any], name: str) -> list[str]:
+    """A list field's values as tags keep them: at most 100 characters, each once."""
+    return list(dict.fromkeys(str(v)[:100] for v in row.get(name) or []))
 
 
 def _search_entries(channel_id: uuid.UUID, rows: list[dict[str, Any]]) -> Iterator[search.Entry]:
     for row in rows:
+        if row["kind"] == Kind.TOPIC:
+            continue  # only resources are searched
         words = [
             str(row.get("description") or ""),
             " ".join(row.get("subjects") or []),
@@ -470,6 +477,10 @@ def _search_entries(channel_id: uuid.UUID, rows: list[dict[str, Any]]) -> Iterat
             channel_id=channel_id,
             title=str(row["title"]),
             body=" ".join(words),
+            kind=row["kind"],
+            language=_text(row, "language", 16),
+            grades=_tag_values(row, "grade_levels"),
+            subjects=_tag_values(row, "subjects"),
         )
 
 

@@ -9,6 +9,7 @@ Callers pass what the person may see (kalan.content.permissions).
 
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -17,7 +18,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils.text import capfirst
-from django.utils.translation import get_language_info
+from django.utils.translation import get_language_info, ngettext
 from django.utils.translation import gettext as _
 
 from kalan.content import search
@@ -92,10 +93,7 @@ def list_source_channels(source: Source) -> list[ChannelRow]:
 
 RESULTS_PER_PAGE = 20
 CHILDREN_PER_PAGE = 50
-# Words are looked up in the full-text index first; its best SEARCH_LIMIT matches
-# are then filtered. A search matching more than that lists only the best ones.
-SEARCH_LIMIT = 500
-SNIPPET_CHARS = 240
+SNIPPET_CHARS = 200  # of a description, in a list
 ROOT_PATH = "0001"  # the materialized path of every channel's root topic
 _EXTENSION = re.compile(r"^[a-z0-9]{1,8}$")
 # Shown beside the kind's name, never instead of it (hidden from screen readers).
@@ -116,9 +114,13 @@ _KIND_SYMBOLS: dict[str, str] = {
 MEDIA_KINDS = frozenset({Kind.VIDEO, Kind.AUDIO})
 
 
+_KIND_LABELS = {kind.value: kind.label for kind in Kind}
+
+
 def kind_label(kind: str) -> str:
     """The name of a kind in the interface language (the code itself if unknown)."""
-    return str(Kind(kind).label) if kind in Kind.values else kind
+    label = _KIND_LABELS.get(kind)
+    return kind if label is None else str(label)
 
 
 def accessibility_label(feature: str) -> str:
@@ -209,9 +211,10 @@ class NodeItem(_Labelled):
     kind: str
     title: str
     channel_id: uuid.UUID
+    url: str  # its page
     channel_title: str = ""
     language: str = ""
-    snippet: str = ""
+    snippet: str = ""  # the start of its description
     duration: int | None = None
     page_count: int | None = None
     thumbnail: StoredFile | None = None
@@ -219,6 +222,17 @@ class NodeItem(_Labelled):
     @property
     def is_topic(self) -> bool:
         return self.kind == Kind.TOPIC
+
+    @property
+    def facts(self) -> list[str]:
+        """Its length, as the list shows it beside its kind."""
+        facts = [self.duration_text] if self.duration is not None else []
+        if self.page_count:
+            facts.append(
+                ngettext("%(counter)s page", "%(counter)s pages", self.page_count)
+                % {"counter": self.page_count}
+            )
+        return facts
 
 
 @dataclass(frozen=True)
@@ -373,23 +387,37 @@ _ITEM_FIELDS = (
 def _item_rows(nodes: QuerySet[ContentNode]) -> "QuerySet[ContentNode, dict[str, Any]]":
     """What a list shows of each node, thumbnail and channel title joined in (one query)."""
     return nodes.annotate(
-        snippet=Substr("description", 1, SNIPPET_CHARS), thumbnail_ext=_thumbnail_ext()
+        snippet=Substr("description", 1, SNIPPET_CHARS + 1), thumbnail_ext=_thumbnail_ext()
     ).values(*_ITEM_FIELDS)
 
 
-def _item(row: dict[str, Any]) -> NodeItem:
-    return NodeItem(
-        id=row["id"],
-        kind=row["kind"],
-        title=row["title"],
-        channel_id=row["channel_id"],
-        channel_title=row["channel__title"],
-        language=row["language"],
-        snippet=row["snippet"],
-        duration=row["duration"],
-        page_count=row["page_count"],
-        thumbnail=_thumbnail(row["thumbnail"], row["thumbnail_ext"]),
-    )
+class _Items:
+    """Makes the list items of one page: the two page addresses are worked out once."""
+
+    _MARK = uuid.UUID(int=0)
+
+    def __init__(self) -> None:
+        self.topic_url = reverse("library:topic", args=[self._MARK])
+        self.resource_url = reverse("library:resource", args=[self._MARK])
+
+    def __call__(self, row: dict[str, Any]) -> NodeItem:
+        pattern = self.topic_url if row["kind"] == Kind.TOPIC else self.resource_url
+        snippet = row["snippet"]
+        if len(snippet) > SNIPPET_CHARS:
+            snippet = snippet[: SNIPPET_CHARS - 1].rstrip() + "…"
+        return NodeItem(
+            id=row["id"],
+            kind=row["kind"],
+            title=row["title"],
+            channel_id=row["channel_id"],
+            url=pattern.replace(str(self._MARK), str(row["id"])),
+            channel_title=row["channel__title"],
+            language=row["language"],
+            snippet=snippet,
+            duration=row["duration"],
+            page_count=row["page_count"],
+            thumbnail=_thumbnail(row["thumbnail"], row["thumbnail_ext"]),
+        )
 
 
 def _children(
@@ -401,7 +429,8 @@ def _children(
     """
     nodes = ContentNode.objects.filter(**parent_filter).order_by("position")
     page = Paginator(_item_rows(nodes), CHILDREN_PER_PAGE).get_page(page_number)
-    return [_item(row) for row in page.object_list], page
+    item = _Items()
+    return [item(row) for row in page.object_list], page
 
 
 def get_channel_page(channel: Channel, *, page_number: int | str | None = 1) -> TopicPage:
@@ -595,54 +624,35 @@ def _compute_facets() -> SearchFacets:
 class SearchResults:
     page: Page[Any]  # which page of the results, of how many
     items: list[NodeItem]  # the resources of this page, best or reading order first
-    capped: bool  # the words matched more than SEARCH_LIMIT resources: the best are listed
-
-
-def _filtered(nodes: QuerySet[ContentNode], criteria: SearchCriteria) -> QuerySet[ContentNode]:
-    resources = nodes.exclude(kind=Kind.TOPIC)
-    if criteria.kind:
-        resources = resources.filter(kind=criteria.kind)
-    if criteria.language:
-        resources = resources.filter(language=criteria.language)
-    if criteria.channel:
-        resources = resources.filter(channel_id=criteria.channel)
-    for facet, value in (
-        (NodeTag.Facet.GRADE, criteria.grade),
-        (NodeTag.Facet.SUBJECT, criteria.subject),
-    ):
-        if value:
-            # Driven by the (facet, value) index: a semi-join, not a check on every node.
-            tagged = NodeTag.objects.filter(facet=facet, value=value).values("node_id")
-            resources = resources.filter(id__in=tagged)
-    return resources
 
 
 def search_resources(
-    nodes: QuerySet[ContentNode],
+    channels: Sequence[uuid.UUID],
     criteria: SearchCriteria,
     *,
     page_number: int | str | None = 1,
     per_page: int = RESULTS_PER_PAGE,
 ) -> SearchResults:
-    """One page of the resources matching the words (best first) and every filter.
+    """One page of the resources of `channels` matching the words and every filter.
 
-    Without words, the filtered resources in reading order (channel, then tree
-    order): a count and the page's rows. With words: the index, the filters
-    over its matches, the page's rows. The same queries whatever the number
-    of matches.
+    With words, best first; without, in reading order. Three queries whatever the
+    number of matches: their count and the page's ids from the index (which knows
+    the filters), then the page's rows.
     """
-    resources = _filtered(nodes, criteria)
-    if not search.terms(criteria.q):
-        ordered = _item_rows(resources.order_by("channel_id", "path"))
-        rows_page = Paginator(ordered, per_page).get_page(page_number)
-        items = [_item(row) for row in rows_page.object_list]
-        return SearchResults(page=rows_page, items=items, capped=False)
-    ranked = search.search_node_ids(criteria.q, limit=SEARCH_LIMIT)
-    matching = resources.filter(id__in=ranked).order_by().values_list("id", flat=True)
-    kept = set(matching) if ranked else set()
-    matches = [node_id for node_id in ranked if node_id in kept]
-    ids_page = Paginator(matches, per_page).get_page(page_number)
-    ids = list(ids_page.object_list)
+    within = [c for c in channels if not criteria.channel or c == criteria.channel]
+    hits = search.Hits(
+        search.terms(criteria.q),
+        search.Filters(
+            kind=criteria.kind,
+            language=criteria.language,
+            grade=criteria.grade,
+            subject=criteria.subject,
+            channels=within,
+        ),
+    )
+    page = Paginator(hits, per_page).get_page(page_number)
+    ids = list(page.object_list)
     rows = {row["id"]: row for row in _item_rows(ContentNode.objects.filter(id__in=ids))}
-    items = [_item(rows[node_id]) for node_id in ids if node_id in rows]
-    return SearchResults(page=ids_page, items=items, capped=len(ranked) >= SEARCH_LIMIT)
+    item = _Items()
+    items = [item(rows[node_id]) for node_id in ids if node_id in rows]
+    return SearchResults(page=page, items=items)

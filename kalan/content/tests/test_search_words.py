@@ -149,17 +149,19 @@ def test_a_title_ranks_above_the_same_word_in_a_description(words, tmp_path):
     assert search.search_node_ids("mangues")[:2] == [more["Mangues"], more["Les fruits du marché"]]
 
 
-def test_equal_matches_keep_one_order_by_title_so_pages_never_overlap(words, tmp_path):
+def test_equal_matches_keep_reading_order_so_pages_never_overlap(words, tmp_path):
     same = install_channel(
         tmp_path / "package",
         [Res(f"Dictée {n:02d}", description="Écrire sans faute.") for n in (3, 1, 12, 2, 11)],
         title="Orthographe",
         library=LibraryFolder(tmp_path / "store"),
     )
-    expected = [same[f"Dictée {n:02d}"] for n in (1, 2, 3, 11, 12)]
+    expected = [same[f"Dictée {n:02d}"] for n in (3, 1, 12, 2, 11)]  # as the channel has them
     assert search.search_node_ids("dictee") == expected
     assert search.search_node_ids("ecrire faute") == expected
-    assert search.search_node_ids("ecrire", limit=2) == expected[:2]
+    hits = search.Hits(["ecrire"], search.Filters())
+    assert hits[0:2] + hits[2:4] + hits[4:] == expected
+    assert hits.count() == len(expected)
 
 
 def test_removing_a_channel_removes_its_words(words):

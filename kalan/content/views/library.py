@@ -154,7 +154,7 @@ def search(request: HttpRequest) -> HttpResponse:
     results = None
     if not criteria.is_empty:
         results = selectors.search_resources(
-            permissions.visible_nodes(request.user),
+            [channel_id for channel_id, _ in facets.channels],
             criteria,
             page_number=request.GET.get("page"),
         )
