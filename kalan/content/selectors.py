@@ -92,7 +92,7 @@ def list_source_channels(source: Source) -> list[ChannelRow]:
 # ---------------------------------------------------------------- library pages
 
 RESULTS_PER_PAGE = 20
-CHILDREN_PER_PAGE = 50
+CHILDREN_PER_PAGE = 25  # a tablet screen or two; pages stay small on a slow link
 SNIPPET_CHARS = 200  # of a description, in a list
 ROOT_PATH = "0001"  # the materialized path of every channel's root topic
 _EXTENSION = re.compile(r"^[a-z0-9]{1,8}$")
