@@ -38,6 +38,8 @@ from kalan.core.progress import human_size as _size
 log = logging.getLogger(__name__)
 # Kept free after an import, so the hub's database and logs can still grow.
 SPACE_MARGIN = 50 * 1024 * 1024
+# Nodes written to the database at once (with their files, tags and search entries).
+ROW_BATCH = 500
 # Files copied at once: hashing and copying release the GIL (measured: two cores).
 COPY_THREADS = 3
 
@@ -100,9 +102,11 @@ def selected_nodes(manifest: Manifest, topic_ids: set[uuid.UUID]) -> list[dict[s
     rows: list[dict[str, Any]] = []
     by_id: dict[str, dict[str, Any]] = {}
     for node, parent, path in manifest.nodes():
-        row = {**node, "_parent": parent["id"] if parent else None, "_path": path}
-        rows.append(row)
-        by_id[node["id"]] = row
+        # Annotated in place: a copy of every node would double the manifest in memory.
+        node["_parent"] = parent["id"] if parent else None
+        node["_path"] = path
+        rows.append(node)
+        by_id[node["id"]] = node
     if not topic_ids:
         return rows
     wanted = {str(topic) for topic in topic_ids}
@@ -371,18 +375,20 @@ def _write_rows(manifest: Manifest, rows: list[dict[str, Any]], topics: set[uuid
         ContentNode.objects.filter(id__in=vanished[start : start + 500]).delete()
     NodeFile.objects.filter(node__channel=channel).delete()
     NodeTag.objects.filter(node__channel=channel).delete()
-    nodes = [_node(channel, row) for row in rows]
-    ContentNode.objects.bulk_create(
-        nodes,
-        batch_size=500,
-        update_conflicts=True,
-        unique_fields=["id"],
-        update_fields=[f.name for f in ContentNode._meta.concrete_fields if f.name != "id"],
-    )
-    NodeFile.objects.bulk_create(_files(rows), batch_size=1000)
-    NodeTag.objects.bulk_create(_tags(rows), batch_size=1000)
     search.remove_channel(channel.id)
-    search.index_entries(_search_entries(channel.id, rows))
+    update_fields = [f.name for f in ContentNode._meta.concrete_fields if f.name != "id"]
+    # A batch at a time, parents first: memory stays flat however large the channel.
+    for start in range(0, len(rows), ROW_BATCH):
+        batch = rows[start : start + ROW_BATCH]
+        ContentNode.objects.bulk_create(
+            [_node(channel, row) for row in batch],
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=update_fields,
+        )
+        NodeFile.objects.bulk_create(list(_files(batch)))
+        NodeTag.objects.bulk_create(list(_tags(batch)))
+        search.index_entries(_search_entries(channel.id, batch))
 
 
 def _sha256(raw: bytes) -> str:

@@ -2,10 +2,11 @@
 
 import hashlib
 import io
+import os
 
 import pytest
 
-from kalan.content.store import LibraryFolder, StoreError
+from kalan.content.store import HASH_WINDOW, LibraryFolder, StoreError
 
 
 def test_a_file_is_stored_once_under_its_sha256(tmp_path):
@@ -19,6 +20,22 @@ def test_a_file_is_stored_once_under_its_sha256(tmp_path):
     assert library.path(sha).read_bytes() == data
     assert list(library.all_files()) == [sha]
     assert not any(library.tmp_dir.iterdir())
+
+
+@pytest.mark.parametrize("size", [0, 1, HASH_WINDOW, 2 * HASH_WINDOW + 17])
+def test_a_file_copied_by_the_kernel_is_hashed_window_by_window(tmp_path, size):
+    source = tmp_path / "source.bin"
+    data = os.urandom(size)
+    source.write_bytes(data)
+    library = LibraryFolder(tmp_path / "store")
+    sha = hashlib.sha256(data).hexdigest()
+    with source.open("rb") as stream:  # a real file: copy_file_range, then hashed from disk
+        assert library.install(stream, sha256=sha, size=size) == (sha, size, True)
+    assert library.path(sha).read_bytes() == data
+    damaged = tmp_path / "damaged.bin"
+    damaged.write_bytes(data[:-1] + b"x" if data else b"x")
+    with damaged.open("rb") as stream, pytest.raises(StoreError, match="arrived damaged"):
+        library.install(stream, sha256=hashlib.sha256(b"other").hexdigest(), size=max(size, 1))
 
 
 def test_a_damaged_copy_is_discarded(tmp_path):
