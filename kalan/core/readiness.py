@@ -16,12 +16,17 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 STAMP_NAME = "ready.json"
 
 
+SQLITE_NAME = "kalan.sqlite3"
+
+
 def database_identity() -> str:
-    return os.environ.get("KALAN_DATABASE_URL") or str(kalan_home() / "kalan.sqlite3")
+    """The database's URL, or the name of the SQLite file in KALAN_HOME: a home moved or
+    restored elsewhere as a whole (database and static files together) stays ready."""
+    return os.environ.get("KALAN_DATABASE_URL") or SQLITE_NAME
 
 
 def signature() -> str:
-    """Changes when a migration, a static file or the database changes place."""
+    """Changes when a migration, a static file or the database changes."""
     digest = hashlib.sha256(database_identity().encode())
     for pattern in ("*/migrations/*.py", "*/static/**/*"):
         for path in sorted(PACKAGE_DIR.glob(pattern)):
@@ -33,8 +38,7 @@ def signature() -> str:
 
 
 def is_ready() -> bool:
-    identity = database_identity()
-    if "://" not in identity and not Path(identity).exists():
+    if not os.environ.get("KALAN_DATABASE_URL") and not (kalan_home() / SQLITE_NAME).exists():
         return False
     try:
         stamp = json.loads((kalan_home() / STAMP_NAME).read_text())
