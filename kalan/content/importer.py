@@ -161,16 +161,37 @@ def import_channel(
             previous_version=existing.version if existing else None,
         )
         rows = _copy_files(source, rows, library, report, progress)
+        report.resources = sum(1 for row in rows if row["kind"] != Kind.TOPIC)
+        if _is_installed(existing, manifest, topics, report, library):
+            return report  # a rerun of a finished import: nothing to write
         old_files = set(
             NodeFile.objects.filter(node__channel_id=channel_id).values_list("sha256", flat=True)
         )
         with transaction.atomic():
             _write_rows(manifest, rows, topics)
             library.write_manifest(channel_id, raw, signature)
-        report.resources = sum(1 for row in rows if row["kind"] != Kind.TOPIC)
         report.files_removed = remove_unused_files(old_files, library)
     refresh_statistics()
     return report
+
+
+def _is_installed(
+    existing: Channel | None,
+    manifest: Manifest,
+    topics: set[uuid.UUID],
+    report: ImportReport,
+    library: LibraryFolder,
+) -> bool:
+    """True when the library already holds exactly this manifest, these topics and every
+    file: the rows were written with the manifest in one transaction, so they are whole."""
+    return (
+        existing is not None
+        and manifest.id in library.channel_ids()
+        and existing.manifest_sha256 == _sha256(manifest.raw)
+        and existing.included_topics == sorted(str(topic) for topic in topics)
+        and report.files_copied == 0
+        and not report.skipped
+    )
 
 
 def refresh_statistics() -> None:

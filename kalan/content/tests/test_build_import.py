@@ -91,6 +91,23 @@ def test_a_new_version_copies_only_what_changed(source, tmp_path, key):
     assert len(node_ids) == 11  # same ids: progress survives the update
 
 
+def test_a_rerun_of_a_finished_import_writes_nothing(
+    source, tmp_path, key, django_assert_max_num_queries
+):
+    package = tmp_path / "pkg"
+    built, first = _build_and_import(source, package, key)
+    imported_at = Channel.objects.get(id=built.channel_id).imported_at
+    with django_assert_max_num_queries(3):  # the channel, its files, nothing written
+        again = import_channel(DirectorySource(LibraryFolder(package)), built.channel_id)
+    assert (again.files_copied, again.files_present) == (0, first.files_copied)
+    assert again.resources == first.resources == 6
+    assert Channel.objects.get(id=built.channel_id).imported_at == imported_at
+    hub_library().remove(ContentNode.objects.get(kind=Kind.EPUB).files.get(role="main").sha256)
+    repaired = import_channel(DirectorySource(LibraryFolder(package)), built.channel_id)
+    assert repaired.files_copied == 1  # a file lost from the store is copied back
+    assert Channel.objects.get(id=built.channel_id).imported_at > imported_at
+
+
 def test_an_older_version_and_another_publisher_key_are_refused(source, tmp_path, key):
     package = tmp_path / "pkg"
     _build_and_import(source, package, key)
