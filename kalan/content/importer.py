@@ -32,6 +32,7 @@ from kalan.content.manifest import Manifest, ManifestError, key_fingerprint, par
 from kalan.content.models import Channel, ContentNode, DraftNode, NodeFile, NodeTag
 from kalan.content.sources import Source, TransferInterrupted
 from kalan.content.store import LibraryFolder, StoreError, hub_library
+from kalan.core.bulk import insert_rows
 from kalan.core.errors import KalanError
 from kalan.core.progress import human_size as _size
 
@@ -397,18 +398,13 @@ def _write_rows(manifest: Manifest, rows: list[dict[str, Any]], topics: set[uuid
     NodeFile.objects.filter(node__channel=channel).delete()
     NodeTag.objects.filter(node__channel=channel).delete()
     search.remove_channel(channel.id)
-    update_fields = [f.name for f in ContentNode._meta.concrete_fields if f.name != "id"]
     # A batch at a time, parents first: memory stays flat however large the channel.
     for start in range(0, len(rows), ROW_BATCH):
         batch = rows[start : start + ROW_BATCH]
-        ContentNode.objects.bulk_create(
-            [_node(channel, row) for row in batch],
-            update_conflicts=True,
-            unique_fields=["id"],
-            update_fields=update_fields,
-        )
-        NodeFile.objects.bulk_create(list(_files(batch)))
-        NodeTag.objects.bulk_create(list(_tags(batch)))
+        # Nodes of an earlier version keep their ids (and the progress kept against them).
+        insert_rows([_node(channel, row) for row in batch], update_on_conflict=True)
+        insert_rows(list(_files(batch)))
+        insert_rows(list(_tags(batch)))
         search.index_entries(_search_entries(channel.id, batch))
 
 
