@@ -42,8 +42,13 @@ FILES = {
         ("wasm/LICENSE_OPENJPEG", "pdfjs/wasm/LICENSE_OPENJPEG"),
         ("wasm/LICENSE_PDFJS_OPENJPEG", "pdfjs/wasm/LICENSE_PDFJS_OPENJPEG"),
     ],
-    # epub.min.js carries its own JSZip (3.1.5, bundled by epub.js's build): no global JSZip.
-    "epubjs": [("dist/epub.min.js", "epubjs/epub.min.js"), ("license", "epubjs/LICENSE")],
+    # The legacy (ES5) build, which takes JSZip from the page: epub.min.js bundles JSZip
+    # 3.1.5, open to prototype pollution by a crafted zip (CVE-2021-23413, fixed in 3.7.0).
+    "epubjs": [
+        ("dist/epub.legacy.min.js", "epubjs/epub.legacy.min.js"),
+        ("license", "epubjs/LICENSE"),
+    ],
+    "jszip": [("dist/jszip.min.js", "jszip/jszip.min.js"), ("LICENSE.markdown", "jszip/LICENSE")],
     "scorm-again": [
         ("dist/scorm12.min.js", "scorm-again/scorm12.min.js"),
         ("dist/scorm2004.min.js", "scorm-again/scorm2004.min.js"),

@@ -411,7 +411,11 @@ def test_the_epub_reader_gets_the_book(library: Library, learner: User) -> None:
     assert reader["data-key"] == str(node.id)
     assert reader["data-label-next"] == "Next page"
     scripts = [script["src"] for script in outline.has_attribute("script", "src")]
-    assert scripts[-2:] == ["/static/vendor/epubjs/epub.min.js", "/static/content/epub-reader.js"]
+    assert scripts[-3:] == [
+        "/static/vendor/jszip/jszip.min.js",
+        "/static/vendor/epubjs/epub.legacy.min.js",
+        "/static/content/epub-reader.js",
+    ]
 
 
 def test_the_exercise_page_says_when_its_questions_arrive(library: Library, learner: User) -> None:

@@ -12,10 +12,11 @@
  *       data-label-error="This book cannot be shown.">
  *     <p><a href="/content/files/<sha256>" download>Download the book</a></p>   (kept)
  *   </section>
- *   <script src="{% static 'vendor/epubjs/epub.min.js' %}" defer></script>
+ *   <script src="{% static 'vendor/jszip/jszip.min.js' %}" defer></script>
+ *   <script src="{% static 'vendor/epubjs/epub.legacy.min.js' %}" defer></script>
  *   <script src="{% static 'content/epub-reader.js' %}" defer></script>
  *
- * epub.js carries its own JSZip. Pages turn with the buttons and the left and
+ * JSZip comes from the page (epub.js's legacy build). Pages turn with the buttons and the left and
  * right arrow keys; the table of contents is a select. The place (a CFI) is kept
  * in localStorage "kalan.epub.<key>", the text size in "kalan.epub.size". The
  * book's pages run without their scripts: each frame is sandboxed before it loads.
