@@ -967,7 +967,11 @@ def page_weight(s: System, base: str) -> dict:
     return res
 
 
-def run_wrk(base: str, path: str, conc: int, duration: int, rows=None, maxreq=200000) -> dict:
+def run_wrk(
+    base: str, path: str, conc: int, duration: int, rows=None, maxreq=200000, stride=False
+) -> dict:
+    """wrk on `base`; with `rows`, one request per row, rotated (with `stride`, the threads
+    take alternate rows, so no row is repeated before all have been sent once)."""
     _check_loopback(base)
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     env["BENCH_HOST"] = urllib.parse.urlparse(base).netloc
@@ -980,6 +984,10 @@ def run_wrk(base: str, path: str, conc: int, duration: int, rows=None, maxreq=20
     else:
         env.pop("BENCH_ROWS", None)
     threads = 1 if conc < 10 else 2
+    if stride:
+        env["BENCH_STRIDE"] = str(threads)
+    else:
+        env.pop("BENCH_STRIDE", None)
     cmd = [
         "timeout",
         "-k",

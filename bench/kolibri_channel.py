@@ -25,7 +25,7 @@ the relative path, so the same folder always gives the same channel.
 
 Usage (from the repository root):
     bench/.venv-kolibri/bin/python bench/kolibri_channel.py SRC_DIR DRIVE_DIR \
-        [--channel-id HEX32] [--name NAME] [--copy]
+        [--channel-id HEX32] [--name NAME] [--copy] [--metadata META.json]
 Prints one line `CHANNEL {json}` (channel_id, nodes, resources, files, bytes, db path).
 """
 
@@ -85,8 +85,9 @@ def place(src: Path, dest: Path, copy: bool) -> None:
 
 
 class Builder:
-    def __init__(self, src: Path, drive: Path, channel_id: str, copy: bool):
+    def __init__(self, src: Path, drive: Path, channel_id: str, copy: bool, metadata=None):
         self.src, self.drive, self.cid, self.copy = src, drive, channel_id, copy
+        self.metadata: dict[str, dict] = metadata or {}  # rel path -> title, description
         self.nodes: list[dict] = []
         self.files: list[dict] = []
         self.localfiles: dict[str, dict] = {}
@@ -110,7 +111,9 @@ class Builder:
             "coach_content": False,
             "content_id": content_id,
             "channel_id": self.cid,
-            "description": f"{title} (synthetic benchmark resource)",
+            "description": self.metadata.get(rel, {}).get(
+                "description", f"{title} (synthetic benchmark resource)"
+            ),
             "sort_order": float(sort),
             "license_owner": "Kalan bench",
             "author": "Kalan bench",
@@ -137,9 +140,10 @@ class Builder:
     def _resource(self, path: Path, rel: str, parent: str, level: int, sort: int) -> None:
         ext = path.suffix.lower().lstrip(".")
         kind, preset, _ = KINDS[ext]
-        row = self._node(
-            rel, path.stem.replace("-", " ").replace("_", " "), kind, parent, level, sort
+        title = self.metadata.get(rel, {}).get("title") or path.stem.replace("-", " ").replace(
+            "_", " "
         )
+        row = self._node(rel, title, kind, parent, level, sort)
         md5 = md5_of(path)
         size = path.stat().st_size
         place(
@@ -180,13 +184,15 @@ class Builder:
 KINDS_BY_KIND = {kind: activity for kind, _, activity in KINDS.values()}
 
 
-def build(src: Path, drive: Path, channel_id: str, name: str, copy: bool = False) -> dict:
+def build(
+    src: Path, drive: Path, channel_id: str, name: str, copy: bool = False, metadata=None
+) -> dict:
     import kolibri  # noqa: F401  (puts Kolibri's bundled libraries, SQLAlchemy among them, on sys.path)
     from kolibri.core.content.contentschema.versions import content_schema_5 as schema
     from sqlalchemy import create_engine
 
     t0 = time.perf_counter()
-    b = Builder(src, drive, channel_id, copy)
+    b = Builder(src, drive, channel_id, copy, metadata)
     root = b.topic(src, "", name, None, 0, 1)
     dbdir = drive / "content" / "databases"
     dbdir.mkdir(parents=True, exist_ok=True)
@@ -239,6 +245,11 @@ def main() -> None:
     ap.add_argument("--channel-id", help="32 hex digits; default: MD5 of the source folder's path")
     ap.add_argument("--name", default="Kalan bench channel")
     ap.add_argument("--copy", action="store_true", help="copy files instead of hard-linking")
+    ap.add_argument(
+        "--metadata",
+        type=Path,
+        help="JSON {relative path: {title, description}} for resources (default: file names)",
+    )
     a = ap.parse_args()
     src = a.src.resolve()
     if not src.is_dir():
@@ -246,7 +257,8 @@ def main() -> None:
     cid = a.channel_id or hashlib.md5(str(src).encode()).hexdigest()
     if len(cid) != 32 or any(ch not in "0123456789abcdef" for ch in cid):
         sys.exit("--channel-id must be 32 lowercase hex digits")
-    info = build(src, a.drive.resolve(), cid, a.name, a.copy)
+    metadata = json.loads(a.metadata.read_text()) if a.metadata else None
+    info = build(src, a.drive.resolve(), cid, a.name, a.copy, metadata)
     print("CHANNEL " + json.dumps(info), flush=True)
 
 

@@ -6,6 +6,8 @@
 --   (every request carries a different learner's session cookie than the one before it).
 -- BENCH_HOST: the Host header (e.g. 127.0.0.1:18081).
 -- BENCH_MAXREQ: hard cap on requests per thread (wrk -d bounds the time; this bounds the count).
+-- BENCH_STRIDE=<n>: thread t sends rows t, t+n, t+2n... instead (n = the number of threads), so
+--   that no row is sent twice before the file has gone round once (to miss a response cache).
 --
 -- done() prints one line "WRKJSON {...}" with req/s, latency percentiles (ms), error counters
 -- and the number of responses whose status was not 200 (a 302 to the sign-in page would not be
@@ -19,7 +21,7 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local rows, i, maxreq, host
+local rows, i, maxreq, host, stride
 seen = 0
 non200 = 0
 last_bad = 0
@@ -35,7 +37,12 @@ function init(args)
   end
   host = os.getenv("BENCH_HOST") or "127.0.0.1"
   maxreq = tonumber(os.getenv("BENCH_MAXREQ") or "200000")
-  i = (tid or 0) * 7
+  stride = tonumber(os.getenv("BENCH_STRIDE") or "0")
+  if stride > 0 then
+    i = (tid or 0) - stride
+  else
+    i = (tid or 0) * 7
+  end
 end
 
 local function headers(cookie)
@@ -53,7 +60,7 @@ function request()
   if #rows == 0 then
     return wrk.format("GET", wrk.path, headers(nil))
   end
-  i = i + 1
+  i = i + (stride > 0 and stride or 1)
   local r = rows[(i % #rows) + 1]
   return wrk.format("GET", r.path, headers(r.cookie))
 end
