@@ -1,6 +1,5 @@
 """The server's worker lets an idle sibling take a new connection when it is busy."""
 
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -13,7 +12,8 @@ from kalan import server
 def worker(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
     """A BalancedThreadWorker without a process around it: what it slept, what it accepted."""
     seen = SimpleNamespace(sleeps=[], accepted=[])
-    monkeypatch.setattr(time, "sleep", seen.sleeps.append)
+    # Only the server module's clock: other threads of the test process keep sleeping.
+    monkeypatch.setattr(server, "time", SimpleNamespace(sleep=seen.sleeps.append))
     monkeypatch.setattr(ThreadWorker, "accept", lambda self, listener: seen.accepted.append(1))
     seen.worker = object.__new__(server.BalancedThreadWorker)
     seen.worker.cfg = SimpleNamespace(threads=2)

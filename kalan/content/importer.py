@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.utils import translation
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from kalan.content import search
 from kalan.content.kinds import Kind
@@ -87,7 +89,9 @@ def library_lock(library: LibraryFolder) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as error:
-            raise ImportBusy("another content import is running; try again when it ends") from error
+            raise ImportBusy(
+                _("another content import is running; try again when it ends")
+            ) from error
         yield
 
 
@@ -213,14 +217,20 @@ def _check_upgrade(manifest: Manifest, existing: Channel | None) -> None:
         return
     if existing.public_key != manifest.public_key:
         raise ManifestError(
-            f"channel {manifest.title!r} is signed by another publisher key"
-            f" ({key_fingerprint(manifest.public_key)}) than the installed one"
-            f" ({key_fingerprint(existing.public_key)}); refusing it"
+            _(
+                "channel “%(title)s” is signed by another publisher key (%(new)s) than the"
+                " installed one (%(old)s); refusing it"
+            )
+            % {
+                "title": manifest.title,
+                "new": key_fingerprint(manifest.public_key),
+                "old": key_fingerprint(existing.public_key),
+            }
         )
     if manifest.version < existing.version:
         raise ManifestError(
-            f"channel {manifest.title!r} v{manifest.version} is older than the installed"
-            f" v{existing.version}"
+            _("channel “%(title)s” v%(new)d is older than the installed v%(old)d")
+            % {"title": manifest.title, "new": manifest.version, "old": existing.version}
         )
 
 
@@ -248,7 +258,7 @@ def _copy_files(
         _discard(copier.copied, library)
         if isinstance(error, StoreError):
             raise
-        raise StoreError(f"the import stopped: {error}") from error
+        raise StoreError(_("the import stopped: %(error)s") % {"error": error}) from error
     finally:
         report.files_copied = len(copier.copied)
         report.bytes_copied = sum(to_copy[sha] for sha in copier.copied)
@@ -272,6 +282,8 @@ class _Copier:
         self.copied: list[str] = []
         self.lock = threading.Lock()
         self.failed = threading.Event()
+        # Errors raised in the copying threads speak the language of whoever started the import.
+        self.language = translation.get_language()
 
     def tick(self, count: int) -> None:
         with self.lock:
@@ -280,7 +292,7 @@ class _Copier:
     def copy(self, sha: str) -> None:
         if self.failed.is_set():
             return
-        with self.source.open(sha) as stream:
+        with translation.override(self.language), self.source.open(sha) as stream:
             self.library.install(stream, sha256=sha, size=self.files[sha], progress=self.tick)
         with self.lock:
             self.copied.append(sha)
@@ -321,7 +333,7 @@ def _drop_unavailable(
         else:
             kept.append(row)
     if not any(row["kind"] != Kind.TOPIC for row in kept):
-        raise StoreError("the source holds none of the files of the chosen resources")
+        raise StoreError(_("the source holds none of the files of the chosen resources"))
     return kept
 
 
@@ -329,8 +341,11 @@ def _check_space(library: LibraryFolder, needed: int) -> None:
     free = library.free_bytes()
     if needed + SPACE_MARGIN > free:
         raise StoreError(
-            f"not enough free disk space: the import needs {_size(needed)} more"
-            f" (plus {_size(SPACE_MARGIN)} kept free), {_size(free)} is free"
+            _(
+                "not enough free disk space: the import needs %(needed)s more"
+                " (plus %(margin)s kept free), %(free)s is free"
+            )
+            % {"needed": _size(needed), "margin": _size(SPACE_MARGIN), "free": _size(free)}
         )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.utils.translation import gettext as _
 
 from kalan.content.kinds import RESOURCE_KINDS, FileRole, Kind
 from kalan.core.errors import ValidationFailed
@@ -130,10 +131,13 @@ def _verify_signature(raw: bytes, signature: bytes, publisher: object) -> None:
         key = Ed25519PublicKey.from_public_bytes(base64.b64decode(publisher["public_key"]))
         key.verify(base64.b64decode(signature.strip(), validate=True), raw)
     except (ValueError, binascii.Error) as error:
-        raise ManifestError("the channel signature or publisher key is malformed") from error
+        raise ManifestError(_("the channel signature or publisher key is malformed")) from error
     except InvalidSignature as error:
         raise ManifestError(
-            "the channel signature does not match its manifest: the package was altered or damaged"
+            _(
+                "the channel signature does not match its manifest: the package was altered"
+                " or damaged"
+            )
         ) from error
 
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 from urllib.parse import urljoin, urlsplit
 
+from django.utils.translation import gettext as _
+
 from kalan.content.manifest import MAX_MANIFEST_BYTES, SHA256
 from kalan.content.sources import SourceError, TransferInterrupted
 
@@ -99,8 +101,11 @@ class _Body(io.RawIOBase):
                 raise http.client.IncompleteRead(b"", self.response.length)
         except (OSError, http.client.HTTPException) as error:
             raise TransferInterrupted(
-                f"the connection to {self.label} broke during a file ({_reason(error)});"
-                " run the import again to resume"
+                _(
+                    "the connection to %(peer)s broke during a file (%(reason)s);"
+                    " run the import again to resume"
+                )
+                % {"peer": self.label, "reason": _reason(error)}
             ) from error
         return count
 
@@ -113,9 +118,9 @@ def _reason(error: BaseException) -> str:
     if isinstance(error, urllib.error.URLError) and not isinstance(error, urllib.error.HTTPError):
         error = error.reason if isinstance(error.reason, BaseException) else error
     if isinstance(error, TimeoutError):
-        return "it stopped answering (timed out)"
+        return _("it stopped answering (timed out)")
     if isinstance(error, http.client.IncompleteRead):
-        return "the answer was cut short"
+        return _("the answer was cut short")
     if isinstance(error, OSError) and error.strerror:
         return error.strerror
     return str(error) or type(error).__name__
@@ -150,7 +155,10 @@ class HttpSource:
                 f"{self.label} answered {error.code} {error.reason} for {relative}"
             ) from error
         except (OSError, http.client.HTTPException) as error:
-            raise SourceError(f"cannot reach {self.label}: {_reason(error)}") from error
+            raise SourceError(
+                _("cannot reach %(peer)s: %(reason)s")
+                % {"peer": self.label, "reason": _reason(error)}
+            ) from error
         return response
 
     def _get(self, relative: str, limit: int, *, missing: str) -> bytes:
@@ -220,7 +228,8 @@ class HttpSource:
             response = self._open(f"files/{sha256}")
         except urllib.error.HTTPError as error:
             raise TransferInterrupted(
-                f"{self.label} no longer has file {sha256}; run the import again"
+                _("%(peer)s no longer has file %(sha)s; run the import again")
+                % {"peer": self.label, "sha": sha256}
             ) from error
         except SourceError as error:
             raise TransferInterrupted(f"{error}; run the import again to resume") from error

@@ -10,6 +10,8 @@ import uuid
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from django.utils.translation import gettext as _
+
 from kalan.content.store import LibraryFolder
 from kalan.core.errors import KalanError
 
@@ -73,14 +75,14 @@ def find_library(path: Path) -> LibraryFolder:
     Raises SourceError when there is none.
     """
     if not path.exists():
-        raise SourceError(f"{path} does not exist")
+        raise SourceError(_("%(path)s does not exist") % {"path": path})
     if not path.is_dir():
-        raise SourceError(f"{path} is not a folder")
+        raise SourceError(_("%(path)s is not a folder") % {"path": path})
     candidates = [path, *(path / name for name in LIBRARY_SUBFOLDERS)]
     for candidate in candidates:
         if (candidate / "channels").is_dir():
             return LibraryFolder(candidate)
-    raise SourceError(f"{path} holds no Kalan channel (no channels/ folder)")
+    raise SourceError(_("%(path)s holds no Kalan channel (no channels/ folder)") % {"path": path})
 
 
 def open_source(spec: str) -> Source:

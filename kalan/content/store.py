@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
+from django.utils.translation import gettext as _
+
 from kalan.core.errors import KalanError
 
 CHUNK = 1024 * 1024
@@ -138,7 +140,8 @@ class LibraryFolder:
                 actual, written = _hash_file(part), copied
             if (sha256 and actual != sha256) or (size is not None and written != size):
                 raise StoreError(
-                    f"file {sha256} arrived damaged (its content does not match its SHA-256)"
+                    _("file %(sha)s arrived damaged (its content does not match its SHA-256)")
+                    % {"sha": sha256}
                 )
             target = self.path(actual)
             new = not target.is_file()
@@ -146,7 +149,9 @@ class LibraryFolder:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(part, target)
         except OSError as error:
-            raise StoreError(f"cannot write to the content store: {error.strerror}") from error
+            raise StoreError(
+                _("cannot write to the content store: %(reason)s") % {"reason": error.strerror}
+            ) from error
         finally:
             part.unlink(missing_ok=True)
         return Installed(actual, written, new)

@@ -247,6 +247,21 @@ def test_a_failed_import_says_why_and_offers_to_start_again(
     assert "Start it again" in page
 
 
+def test_a_failed_import_says_why_in_the_language_of_who_started_it(
+    head, people, package, django_capture_on_commit_callbacks
+):
+    people["head"].language = "fr"
+    people["head"].save(update_fields=["language"])
+    folder, channel_id = package
+    victim = sorted(package_files(folder, channel_id))[0]
+    LibraryFolder(folder).path(victim).write_bytes(b"not the lesson")
+    with django_capture_on_commit_callbacks(execute=True):
+        head.post(reverse("transfers:import"), {"source": str(folder), "channel": str(channel_id)})
+    message = Transfer.objects.get().message
+    assert f"le fichier {victim} est arrivé abîmé" in message
+    assert "SHA-256" in message
+
+
 @pytest.mark.parametrize(
     "data",
     [
