@@ -180,7 +180,7 @@ def list_library_channels(channels: QuerySet[Channel]) -> list[ChannelCard]:
         channels.order_by("title")
         .annotate(
             root_thumbnail=Subquery(root.values("thumbnail")[:1]),
-            rootthumbnail_ext=Subquery(root.annotate(ext=thumbnail_ext()).values("ext")[:1]),
+            root_thumbnail_ext=Subquery(root.annotate(ext=thumbnail_ext()).values("ext")[:1]),
         )
         .values(
             "id",
@@ -191,7 +191,7 @@ def list_library_channels(channels: QuerySet[Channel]) -> list[ChannelCard]:
             "publisher_name",
             "licence",
             "root_thumbnail",
-            "rootthumbnail_ext",
+            "root_thumbnail_ext",
         )
     )
     return [
@@ -203,7 +203,7 @@ def list_library_channels(channels: QuerySet[Channel]) -> list[ChannelCard]:
             resource_count=row["resource_count"],
             publisher_name=row["publisher_name"],
             licence=row["licence"],
-            thumbnail=stored_thumbnail(row["root_thumbnail"], row["rootthumbnail_ext"]),
+            thumbnail=stored_thumbnail(row["root_thumbnail"], row["root_thumbnail_ext"]),
         )
         for row in rows
     ]
