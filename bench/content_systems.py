@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import json
 import os
@@ -31,10 +32,11 @@ from content_harness import (
     tree_bytes,
 )
 from content_source import SourceSpec
+from foundation import KOLIBRI_PROVISION
 
 
 # =========================================================================== systems
-class System:
+class System(abc.ABC):
     key = ""
     title = ""
     payload_bytes = 0
@@ -45,18 +47,22 @@ class System:
     def software_paths(self) -> list[Path]:  # read back after drop_caches in "cold" runs
         return []
 
+    @abc.abstractmethod
     def fresh(self, run_dir: Path) -> None:  # a fresh destination for one run (untimed)
         raise NotImplementedError
 
+    @abc.abstractmethod
     def import_steps(self) -> list[tuple[str, list[str]]]:
         raise NotImplementedError
 
     def env(self) -> dict:
         return base_env()
 
+    @abc.abstractmethod
     def dest_bytes(self) -> int:  # content bytes landed so far (for the interruption test)
         raise NotImplementedError
 
+    @abc.abstractmethod
     def verify(self, hashes: bool) -> dict:
         raise NotImplementedError
 
@@ -170,22 +176,7 @@ class Kolibri(System):
         t0 = time.perf_counter()
         r = subprocess.run(
             netns_wrap(
-                [
-                    str(self.venv / "bin" / "kolibri"),
-                    "manage",
-                    "provisiondevice",
-                    "--facility",
-                    "Bench School",
-                    "--superusername",
-                    "admin",
-                    "--superuserpassword",
-                    "adminpass123",
-                    "--preset",
-                    "formal",
-                    "--language_id",
-                    "en",
-                    "--noinput",
-                ]
+                [str(self.venv / "bin" / "kolibri"), *KOLIBRI_PROVISION]
             ),
             env=self.env(self.template),
             capture_output=True,

@@ -517,21 +517,7 @@ class Kolibri(System):
             shutil.rmtree(self.home)
         self.home.mkdir(parents=True)
         t0 = time.perf_counter()
-        self.kolibri(
-            "manage",
-            "provisiondevice",
-            "--facility",
-            "Bench School",
-            "--superusername",
-            "admin",
-            "--superuserpassword",
-            "adminpass123",
-            "--preset",
-            "formal",
-            "--language_id",
-            "en",
-            "--noinput",
-        )
+        self.kolibri(*KOLIBRI_PROVISION)
         t_prov = time.perf_counter() - t0
         seed = WORK / "kolibri_seed.py"
         seed.write_text(KOLIBRI_SEED)
@@ -625,6 +611,24 @@ class Kolibri(System):
                 "rows": api_rows,
             },
         ]
+
+
+# `kolibri manage provisiondevice`: the device and facility every Kolibri benchmark home gets.
+KOLIBRI_PROVISION = (
+    "manage",
+    "provisiondevice",
+    "--facility",
+    "Bench School",
+    "--superusername",
+    "admin",
+    "--superuserpassword",
+    "adminpass123",
+    "--preset",
+    "formal",
+    "--language_id",
+    "en",
+    "--noinput",
+)
 
 
 KOLIBRI_SEED = r"""
