@@ -231,14 +231,11 @@ class Hits:
             if self.words:
                 # Title words weigh ten times the others; the facets weigh nothing.
                 order = f"bm25({TABLE}, 0, 0, 10.0, 1.0, 0.0), rowid"
-        limit = -1 if stop is None else stop - start
-        if _is_postgres() and stop is None:
-            limit_sql, limit_params = "OFFSET %s", [start]
-        else:
-            limit_sql, limit_params = "LIMIT %s OFFSET %s", [limit, start]
-        sql = f"SELECT node_id FROM {TABLE} WHERE {where} ORDER BY {order} {limit_sql}"  # noqa: S608
+        # No upper bound: LIMIT NULL on PostgreSQL, a negative LIMIT on SQLite.
+        limit = stop - start if stop is not None else (None if _is_postgres() else -1)
+        sql = f"SELECT node_id FROM {TABLE} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s"  # noqa: S608
         with connection.cursor() as cursor:
-            cursor.execute(sql, params + limit_params)
+            cursor.execute(sql, [*params, limit, start])
             return [uuid.UUID(str(row[0])) for row in cursor.fetchall()]
 
     def _postgres_words(self) -> str:
