@@ -57,6 +57,7 @@ def build_parser() -> Parser:
     )
 
     _add_content(commands)
+    _add_lrs(commands)
 
     manage = commands.add_parser("manage", help="Django management commands", add_help=False)
     manage.add_argument("args", nargs=argparse.REMAINDER)
@@ -83,6 +84,19 @@ def _add_content(commands: "argparse._SubParsersAction[Parser]") -> None:
     listing.add_argument("src", nargs="?", default=None, metavar="SRC")
     delete = sub.add_parser("delete", help="remove an installed channel and its unused files")
     delete.add_argument("channel", metavar="CHANNEL_ID")
+
+
+def _add_lrs(commands: "argparse._SubParsersAction[Parser]") -> None:
+    lrs = commands.add_parser("lrs", help="the xAPI Learning Record Store")
+    sub = lrs.add_subparsers(dest="lrs_command", required=True, parser_class=Parser)
+    credentials = sub.add_parser("credentials", help="HTTP Basic credentials for xAPI tools")
+    credentials_sub = credentials.add_subparsers(
+        dest="credentials_command", required=True, parser_class=Parser
+    )
+    create = credentials_sub.add_parser(
+        "create", help="new credentials: prints KEY SECRET on one line (shown only once)"
+    )
+    create.add_argument("name", metavar="NAME", help="what the credentials are for")
 
 
 def prepare_home() -> Path:
@@ -115,6 +129,7 @@ def dispatch(args: argparse.Namespace) -> int:
         "demo": commands.demo,
         "users": commands.users,
         "content": commands.content,
+        "lrs": commands.lrs,
         "manage": commands.manage,
     }
     return handlers[args.command](args)

@@ -161,6 +161,24 @@ def users(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- lrs
+
+
+def lrs(args: argparse.Namespace) -> int:
+    """`kalan lrs credentials create NAME`: prints "KEY SECRET" on one line, for scripts."""
+    from kalan.lrs.auth import new_credentials
+
+    name = args.name.strip()
+    if not name:
+        raise KalanError("the credentials need a name")
+    if len(name) > 100:
+        raise KalanError("the name is longer than 100 characters")
+    ensure_ready()
+    credential, secret = new_credentials(name=name)
+    print(f"{credential.key} {secret}")
+    return 0
+
+
 # ---------------------------------------------------------------- content
 
 

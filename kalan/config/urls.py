@@ -9,11 +9,13 @@ urlpatterns = [
     path("manage/import/", include("kalan.schools.urls_imports", namespace="imports")),
     path("manage/library/author/", include("kalan.content.urls_authoring")),
     path("manage/library/", include("kalan.content.urls_transfers")),
+    path("manage/xapi/", include("kalan.lrs.urls_manage")),
     path("manage/", include("kalan.schools.urls_manage")),
     path("library/", include("kalan.content.urls_library")),
     path("content/", include("kalan.content.urls_files")),
     path("content/library/", include("kalan.content.urls_peer")),
     path("play/", include("kalan.content.urls_players")),
+    path("xapi/", include("kalan.lrs.urls")),
     path("admin/", admin.site.urls),
     # Imported on the first request under /api/ or reverse() into "api": pages
     # never pay for django-ninja and pydantic (see lazy_urls.py).

@@ -4,11 +4,10 @@ An AU is a page inside the course's zip, served by the zip server to a
 sandboxed frame (an opaque origin). The launch URL adds the five parameters of
 section 8.1 to the AU's own URL:
 
-- endpoint: this hub's xAPI endpoint (/xapi/; the LRS comes later, and until it
-  exists the AU's statements fail);
+- endpoint: this hub's xAPI endpoint (/xapi/);
 - fetch: a URL the AU POSTs to once to get its authorization token (8.2);
-- actor: an Agent whose account is (this hub's URL, the learner's id): never the
-  learner's name, which is personal data the AU has no need of;
+- actor: the learner's Agent (accounts.xapi.actor_for): an account named by the
+  learner's id, never their name, which is personal data the AU has no need of;
 - registration: the learner's enrolment in the course, stable across launches
   (a UUIDv5 of the learner and the resource);
 - activityId: generated here, stable for an AU across registrations and hubs,
@@ -36,6 +35,7 @@ from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 
+from kalan.accounts.xapi import actor_for
 from kalan.content.models import ContentNode, RuntimeState
 
 FETCH_SALT = "kalan.content.cmi5.fetch"
@@ -98,10 +98,6 @@ def activity_id_for(node_id: uuid.UUID, au_id: str) -> str:
     return f"urn:uuid:{uuid.uuid5(node_id, au_id)}"
 
 
-def actor_for(user_id: uuid.UUID, hub_url: str) -> dict[str, Any]:
-    return {"objectType": "Agent", "account": {"homePage": hub_url, "name": str(user_id)}}
-
-
 def build_launch(
     *, hub_url: str, user_id: uuid.UUID, node_id: uuid.UUID, sha256: str, au: dict[str, Any]
 ) -> Launch:
@@ -118,7 +114,7 @@ def build_launch(
     registration = registration_for(user_id, node_id)
     session = uuid.uuid4()
     activity_id = activity_id_for(node_id, str(au.get("id", "")))
-    actor = actor_for(user_id, hub_url)
+    actor = actor_for(user_id)
     ticket = signing.dumps(
         {"u": str(user_id), "n": str(node_id), "s": str(session), "a": activity_id},
         salt=FETCH_SALT,

@@ -38,11 +38,17 @@ def _value_of(
     return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
 
 
-def insert_rows(objects: Sequence[models.Model], *, update_on_conflict: bool = False) -> None:
+def insert_rows(
+    objects: Sequence[models.Model],
+    *,
+    update_on_conflict: bool = False,
+    ignore_conflicts: bool = False,
+) -> None:
     """INSERT `objects` (all of one model) in the caller's transaction.
 
     Auto-increment keys are left to the database (the objects do not learn them).
-    With `update_on_conflict`, a row whose primary key exists is updated instead.
+    With `update_on_conflict`, a row whose primary key exists is updated instead;
+    with `ignore_conflicts`, a row that breaks a unique constraint is skipped.
     """
     if not objects:
         return
@@ -60,6 +66,8 @@ def insert_rows(objects: Sequence[models.Model], *, update_on_conflict: bool = F
         key = quote(meta.pk.column)
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != key)
         sql += f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    elif ignore_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
     values = [_value_of(f, connection) for f in fields]
     rows = [tuple(value(obj) for value in values) for obj in objects]
     with connection.cursor() as cursor:

@@ -7,14 +7,7 @@ own. It is stopped with SIGTERM at the end, which must leave it cleanly within
 the server's data. Only 127.0.0.1 is ever contacted.
 """
 
-import os
-import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,10 +25,9 @@ from playwright.sync_api import (
 )
 
 from tests.e2e.pages import ANONYMOUS, CRAWL_ROOTS, PAGES, discover_pages
-from tests.support import own_database
+from tests.support import HOST, kalan_command, own_database, server_env, serving_kalan
 
 CHROMIUM = Path("/usr/bin/chromium")
-HOST = "127.0.0.1"
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -56,8 +48,6 @@ PASSWORDS = {
     "district": "demo-district-pass",
     **{f"learner{n:02d}": "learnerpass" for n in range(1, 41)},
 }
-STARTUP_SECONDS = 90
-STOP_SECONDS = 10
 
 ContextFactory = Callable[..., BrowserContext]
 SignIn = Callable[..., BrowserContext]
@@ -66,84 +56,18 @@ SignIn = Callable[..., BrowserContext]
 # ---------------------------------------------------------------- the server
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _server_env(home: Path, database_url: str | None) -> dict[str, str]:
-    env = {**os.environ, "KALAN_HOME": str(home)}
-    for name in ("DJANGO_SETTINGS_MODULE", "KALAN_DATABASE_URL", "KALAN_DEBUG"):
-        env.pop(name, None)
-    if database_url:
-        env["KALAN_DATABASE_URL"] = database_url
-    return env
-
-
-def _kalan(*args: str) -> list[str]:
-    return [sys.executable, "-m", "kalan", *args]
-
-
-def _wait_until_answering(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    # Never through a proxy: the server is on the loopback address.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"kalan start exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with opener.open(f"{url}/signin/", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"kalan start did not answer within {STARTUP_SECONDS} s:\n{log.read_text()}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> int | None:
-    """SIGTERM, then the exit code; None (after killing it) if it would not stop."""
-    if process.poll() is not None:
-        return process.returncode
-    process.send_signal(signal.SIGTERM)
-    try:
-        return process.wait(timeout=STOP_SECONDS)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)  # the server and its worker, nothing else
-        process.wait()
-        return None
-
-
 @pytest.fixture(scope="session")
 def kalan_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of a real `kalan start` serving the demo school on 127.0.0.1."""
     home = tmp_path_factory.mktemp("kalan-e2e-home")
-    log = home / "server.log"
     with own_database("kalan_e2e") as database_url:
-        env = _server_env(home, database_url)
+        env = server_env(home, database_url)
         demo = subprocess.run(
-            _kalan("demo"), env=env, capture_output=True, text=True, timeout=300, check=False
+            kalan_command("demo"), env=env, capture_output=True, text=True, timeout=300, check=False
         )
         assert demo.returncode == 0, f"kalan demo failed:\n{demo.stdout}\n{demo.stderr}"
-        port = _free_port()
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                _kalan("start", "--host", HOST, "--port", str(port)),
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        url = f"http://{HOST}:{port}"
-        try:
-            _wait_until_answering(url, process, log)
+        with serving_kalan(home, env) as url:
             yield url
-        finally:
-            code = _stop(process)
-        assert code is not None, f"kalan start ignored SIGTERM for {STOP_SECONDS} s"
-        assert code == 0, f"kalan start exited with {code} on SIGTERM:\n{log.read_text()}"
 
 
 # ---------------------------------------------------------------- the browser

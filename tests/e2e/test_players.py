@@ -33,20 +33,14 @@ from kalan.content.tests.test_players import (
     h5p_package,
 )
 from tests.e2e.conftest import (
-    HOST,
     PASSWORDS,
     ContextFactory,
     SignIn,
     StateOf,
-    _free_port,
-    _kalan,
-    _server_env,
-    _stop,
-    _wait_until_answering,
     submit_sign_in_form,
 )
 from tests.e2e.test_accessibility import axe_problems, structure_problems
-from tests.support import own_database
+from tests.support import kalan_command, own_database, server_env, serving_kalan
 
 pytestmark = pytest.mark.browser
 
@@ -334,29 +328,20 @@ def extra_url(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Ite
     if (zim := corpus_zim()) is not None:
         shutil.copyfile(zim, source / "small.zim")
     build_channel(source, package, key=Ed25519PrivateKey.generate(), publisher="Kalan project")
-    log = home / "server.log"
     with own_database("kalan_e2e_players") as database_url:
-        env = _server_env(home, database_url)
+        env = server_env(home, database_url)
         for command in (["demo"], ["content", "import", str(package)]):
             done = subprocess.run(
-                _kalan(*command), env=env, capture_output=True, text=True, timeout=300, check=False
+                kalan_command(*command),
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
             )
             assert done.returncode == 0, f"kalan {command}:\n{done.stdout}\n{done.stderr}"
-        url = f"http://{HOST}:{_free_port()}"
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                _kalan("start", "--host", HOST, "--port", url.rsplit(":", 1)[1]),
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            _wait_until_answering(url, process, log)
+        with serving_kalan(home, env) as url:
             yield url
-        finally:
-            code = _stop(process)
-        assert code == 0, f"kalan start exited with {code}:\n{log.read_text()}"
 
 
 @pytest.fixture

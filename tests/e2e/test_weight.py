@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import BrowserContext, Request
 
-from tests.e2e.conftest import HOST, ContextFactory, Crawl, StateOf, Visitor
+from tests.e2e.conftest import ContextFactory, Crawl, StateOf, Visitor
 from tests.e2e.pages import PAGES, TECHNICAL_PAGES, page_id
+from tests.support import HOST
 
 pytestmark = pytest.mark.browser
 

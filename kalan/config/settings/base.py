@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "kalan.accounts",
     "kalan.schools",
     "kalan.content",
+    "kalan.lrs",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -28,6 +28,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kalan.accounts.models import User
+from kalan.accounts.xapi import ACCOUNT_HOMEPAGE
 from kalan.content import cmi5_launch
 from kalan.content.builder import build_channel
 from kalan.content.demo import DEMO_CHANNEL_ID, write_demo_folder
@@ -585,7 +586,7 @@ def test_the_cmi5_launch_url_carries_the_five_parameters(library: Library, learn
     assert query["fetch"].startswith("http://testserver/play/cmi5-fetch/")
     assert json.loads(query["actor"]) == {
         "objectType": "Agent",
-        "account": {"homePage": "http://testserver/", "name": str(learner.id)},
+        "account": {"homePage": ACCOUNT_HOMEPAGE, "name": str(learner.id)},
     }
     publisher_id = node.options["aus"][0]["id"]
     assert query["activityId"] != publisher_id

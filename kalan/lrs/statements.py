@@ -1,0 +1,348 @@
+"""Storing statements: ids, stored times, authority, voiding, duplicates, index rows.
+
+`store_statements` takes statements already validated (validation.py) and
+writes them in one transaction, or nothing. The rules it keeps, from the xAPI
+specification (Data 2.3 and Communication 2.1):
+
+- a statement without an id gets one; stored and authority are the LRS's own;
+  timestamp defaults to stored; version to the request's version;
+- an id already stored with the same statement is accepted and nothing is
+  written; with a different statement the request is refused (409); a request
+  that names one id twice is refused (400);
+- a voiding statement voids its target, now or when the target arrives later
+  (by sync); a voiding statement that targets another voiding statement is
+  kept and does nothing;
+- a statement that targets another (StatementRef) is found by its target's
+  filter values, recursively, including targets that arrive later.
+"""
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from kalan.accounts.models import User
+from kalan.accounts.xapi import user_id_of
+from kalan.core.bulk import insert_rows
+from kalan.lrs import keys
+from kalan.lrs.indexing import CONTEXT_ACTIVITY_KINDS, index_keys
+from kalan.lrs.models import Activity, AttachmentContent, Statement, StatementIndex
+from kalan.lrs.validation import Version, parse_timestamp
+
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+# Properties the LRS sets or may set, ignored when two statements with one id are compared.
+_NOT_COMPARED = frozenset({"stored", "authority", "version"})
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+class StatementConflict(Exception):
+    """A statement id is already stored with other content, or named twice (409)."""
+
+
+class StatementRefused(ValueError):
+    """A request the LRS refuses as a whole (400), e.g. one that names an id twice."""
+
+
+@dataclass(frozen=True)
+class AttachmentBytes:
+    sha2: str
+    content_type: str
+    content: bytes
+
+
+@dataclass
+class _Pending:
+    statement: dict[str, Any]
+    row: Statement
+    keys: set[int]
+
+
+def stored_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def epoch_us(moment: dt.datetime) -> int:
+    return int(moment.timestamp() * 1_000_000)
+
+
+def _comparable(statement: dict[str, Any], *, keep_timestamp: bool) -> dict[str, Any]:
+    ignored = _NOT_COMPARED if keep_timestamp else _NOT_COMPARED | {"timestamp"}
+    return {key: value for key, value in statement.items() if key not in ignored}
+
+
+def _finish(
+    statement: dict[str, Any], *, version: Version, authority: dict[str, Any], stored: dt.datetime
+) -> dict[str, Any]:
+    """The statement as the LRS returns it: with id, stored, timestamp, authority, version."""
+    finished = dict(statement)
+    finished["id"] = (
+        str(uuid.UUID(str(statement["id"]))) if "id" in statement else str(uuid.uuid4())
+    )
+    finished.setdefault("timestamp", iso(stored))
+    finished["stored"] = iso(stored)
+    finished["authority"] = authority
+    finished.setdefault("version", "2.0.0" if version == "2.0.0" else "1.0.0")
+    return finished
+
+
+def _people(statements: Iterable[dict[str, Any]]) -> dict[uuid.UUID, uuid.UUID | None]:
+    """Kalan people named as actors: id -> school id."""
+    ids = {user_id_of(statement["actor"]) for statement in statements} - {None}
+    if not ids:
+        return {}
+    rows = User.objects.filter(id__in=ids).values_list("id", "school_id")
+    return dict(rows)
+
+
+def _row(
+    statement: dict[str, Any],
+    *,
+    version: Version,
+    stored: dt.datetime,
+    people: dict[uuid.UUID, uuid.UUID | None],
+) -> Statement:
+    context = statement.get("context") or {}
+    statement_object = statement["object"]
+    object_type = statement_object.get("objectType", "Activity")
+    user_id = user_id_of(statement["actor"])
+    if user_id not in people:
+        user_id = None
+    registration = context.get("registration")
+    hashes = sorted(
+        {
+            str(a["sha2"])
+            for a in statement.get("attachments") or ()
+            if "fileUrl" not in a or a.get("sha2")
+        }
+    )
+    return Statement(
+        id=uuid.UUID(statement["id"]),
+        school_id=people.get(user_id) if user_id else None,
+        user_id=user_id,
+        stored=stored,
+        stored_us=epoch_us(stored),
+        timestamp=parse_timestamp(
+            statement["timestamp"], version=version, path="statement.timestamp"
+        ),
+        verb_id=str(statement["verb"]["id"]),
+        activity_id=str(statement_object["id"]) if object_type == "Activity" else "",
+        registration=uuid.UUID(str(registration)) if registration else None,
+        target_id=uuid.UUID(str(statement_object["id"])) if object_type == "StatementRef" else None,
+        attachment_hashes=" ".join(hashes),
+        body=_JSON.encode(statement),
+    )
+
+
+def _check_duplicates(
+    pending: Sequence[_Pending], originals: dict[str, dict[str, Any]]
+) -> set[uuid.UUID]:
+    """Ids already stored with the same content (skipped); raises on a different one."""
+    seen: set[uuid.UUID] = set()
+    for item in pending:
+        if item.row.id in seen:
+            raise StatementRefused(f"statement id {item.row.id} appears twice in the request")
+        seen.add(item.row.id)
+    existing = dict(Statement.objects.filter(id__in=seen).values_list("id", "body"))
+    for item in pending:
+        body = existing.get(item.row.id)
+        if body is None:
+            continue
+        original = originals[str(item.row.id)]
+        stored = json.loads(body)
+        keep = "timestamp" in original
+        if _comparable(stored, keep_timestamp=keep) != _comparable(
+            item.statement, keep_timestamp=keep
+        ):
+            raise StatementConflict(f"statement {item.row.id} is already stored with other content")
+    return set(existing)
+
+
+def _voiding_targets(rows: Iterable[Statement]) -> dict[uuid.UUID, uuid.UUID]:
+    """voiding statement id -> target id, for the voiding statements among `rows`."""
+    return {row.id: row.target_id for row in rows if row.verb_id == VOIDED and row.target_id}
+
+
+def _apply_voiding(new_rows: Sequence[Statement]) -> None:
+    """Void what the new voiding statements target, and new statements already voided."""
+    voiding = _voiding_targets(new_rows)
+    new_ids = [row.id for row in new_rows]
+    # Earlier voiding statements that target the new ones (they arrived first, by sync).
+    for voider, target in Statement.objects.filter(
+        verb_id=VOIDED, target_id__in=new_ids
+    ).values_list("id", "target_id"):
+        voiding.setdefault(voider, target)
+    if not voiding:
+        return
+    targets = set(voiding.values())
+    # A voiding statement is never voided, and voids nothing when it targets another.
+    voiding_targets = set(
+        Statement.objects.filter(id__in=targets, verb_id=VOIDED).values_list("id", flat=True)
+    )
+    Statement.objects.filter(id__in=targets - voiding_targets).exclude(verb_id=VOIDED).update(
+        voided=True
+    )
+
+
+def _inherited_keys(pending: Sequence[_Pending]) -> None:
+    """Add to each StatementRef statement the index keys of its target (stored or new)."""
+    by_id = {item.row.id: item for item in pending}
+    target_ids = {item.row.target_id for item in pending if item.row.target_id}
+    stored_keys: dict[uuid.UUID, set[int]] = {}
+    for statement_id, key in StatementIndex.objects.filter(
+        statement_id__in=target_ids - set(by_id)
+    ).values_list("statement_id", "key"):
+        stored_keys.setdefault(statement_id, set()).add(key)
+    # New statements may target new statements: settle in as many rounds as the chain is long.
+    for _round in range(len(pending)):
+        changed = False
+        for item in pending:
+            target = item.row.target_id
+            if target is None:
+                continue
+            extra = by_id[target].keys if target in by_id else stored_keys.get(target, set())
+            if not extra <= item.keys:
+                item.keys |= extra
+                changed = True
+        if not changed:
+            break
+
+
+def _propagate_to_referrers(pending: Sequence[_Pending]) -> None:
+    """Statements stored earlier that target a new one inherit its keys (and theirs)."""
+    frontier = {item.row.id: item.keys for item in pending}
+    visited = set(frontier)
+    while frontier:
+        referrers = list(
+            Statement.objects.filter(target_id__in=list(frontier)).values_list(
+                "id", "target_id", "stored_us"
+            )
+        )
+        rows = [
+            StatementIndex(statement_id=referrer, key=key, stored_us=stored_us)
+            for referrer, target, stored_us in referrers
+            for key in frontier[target]
+        ]
+        insert_rows(rows, ignore_conflicts=True)
+        frontier = {
+            referrer: frontier[target]
+            for referrer, target, _stored in referrers
+            if referrer not in visited
+        }
+        visited |= set(frontier)
+
+
+def store_statements(
+    statements: Sequence[dict[str, Any]],
+    *,
+    version: Version,
+    authority: dict[str, Any],
+    attachments: Iterable[AttachmentBytes] = (),
+) -> list[str]:
+    """Store validated, normalised statements; returns their ids in order."""
+    stored = stored_now()
+    originals: dict[str, dict[str, Any]] = {}
+    finished = []
+    for statement in statements:
+        done = _finish(statement, version=version, authority=authority, stored=stored)
+        originals.setdefault(done["id"], statement)
+        finished.append(done)
+    people = _people(finished)
+    pending = [
+        _Pending(done, _row(done, version=version, stored=stored, people=people), index_keys(done))
+        for done in finished
+    ]
+    with transaction.atomic():
+        already = _check_duplicates(pending, originals)
+        new = [item for item in pending if item.row.id not in already]
+        if new:
+            _inherited_keys(new)
+            insert_rows([item.row for item in new])
+            insert_rows(
+                [
+                    StatementIndex(statement_id=item.row.id, key=key, stored_us=item.row.stored_us)
+                    for item in new
+                    for key in item.keys
+                ]
+            )
+            _propagate_to_referrers(new)
+            _apply_voiding([item.row for item in new])
+            _store_attachments(attachments)
+            _remember_definitions(item.statement for item in new)
+    return [done["id"] for done in finished]
+
+
+def _activities_of(statement: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    for thing in (statement["object"], statement["object"].get("object")):
+        if (
+            isinstance(thing, dict)
+            and thing.get("objectType", "Activity") == "Activity"
+            and "id" in thing
+        ):
+            yield thing
+    for holder in (statement, statement["object"]):
+        groups = (holder.get("context") or {}).get("contextActivities") or {}
+        for kind in CONTEXT_ACTIVITY_KINDS:
+            yield from groups.get(kind) or ()
+
+
+def _merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The newer definition wins, but keeps the languages only the older one had."""
+    merged = {**old, **new}
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(old.get(key), dict) and key != "extensions":
+            merged[key] = {**old[key], **value}
+    return merged
+
+
+def _remember_definitions(statements: Iterable[dict[str, Any]]) -> None:
+    """Keep each activity's latest definition (the activities resource reads it)."""
+    definitions: dict[int, tuple[str, dict[str, Any]]] = {}
+    for statement in statements:
+        for activity in _activities_of(statement):
+            definition = activity.get("definition")
+            if definition:
+                key = keys.index_key(keys.ACTIVITY, str(activity["id"]))
+                old = definitions.get(key, ("", {}))[1]
+                definitions[key] = (str(activity["id"]), _merged(old, definition))
+    if not definitions:
+        return
+    stored = dict(Activity.objects.filter(key__in=definitions).values_list("key", "definition"))
+    rows = [
+        Activity(
+            key=key,
+            activity_id=activity_id,
+            definition=_JSON.encode(_merged(json.loads(stored.get(key, "{}")), definition)),
+        )
+        for key, (activity_id, definition) in definitions.items()
+    ]
+    insert_rows(rows, update_on_conflict=True)
+
+
+def _store_attachments(attachments: Iterable[AttachmentBytes]) -> None:
+    rows = {
+        part.sha2: AttachmentContent(
+            sha2=part.sha2, content_type=part.content_type, content=part.content
+        )
+        for part in attachments
+    }
+    if not rows:
+        return
+    present = set(AttachmentContent.objects.filter(sha2__in=rows).values_list("sha2", flat=True))
+    insert_rows([row for sha2, row in rows.items() if sha2 not in present])
+
+
+def attachment_contents(hashes: Iterable[str]) -> dict[str, AttachmentBytes]:
+    return {
+        sha2: AttachmentBytes(sha2, content_type, bytes(content))
+        for sha2, content_type, content in AttachmentContent.objects.filter(
+            sha2__in=set(hashes)
+        ).values_list("sha2", "content_type", "content")
+    }
