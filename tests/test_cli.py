@@ -107,3 +107,17 @@ def test_manage_passes_through(tmp_path):
     result = run(["manage", "check"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_lrs_credentials_create_prints_key_and_secret_on_one_line(tmp_path):
+    result = run(["lrs", "credentials", "create", "District dashboard"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    key, secret = result.stdout.strip().split(" ")
+    assert len(key) == 20
+    assert len(secret) >= 30
+    again = run(["lrs", "credentials", "create", "Other tool"], tmp_path)
+    assert again.stdout.split()[0] != key
+
+
+def test_lrs_credentials_need_a_name(tmp_path):
+    assert "name" in one_clear_line(run(["lrs", "credentials", "create", " "], tmp_path))
