@@ -31,6 +31,7 @@ from kalan.core.bulk import insert_rows
 from kalan.lrs import keys
 from kalan.lrs.indexing import CONTEXT_ACTIVITY_KINDS, index_keys
 from kalan.lrs.models import Activity, AttachmentContent, Statement, StatementIndex
+from kalan.lrs.projections import StoredStatement, project, voided_statements
 from kalan.lrs.validation import Version, parse_timestamp
 
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
@@ -170,8 +171,11 @@ def _voiding_targets(rows: Iterable[Statement]) -> dict[uuid.UUID, uuid.UUID]:
     return {row.id: row.target_id for row in rows if row.verb_id == VOIDED and row.target_id}
 
 
-def _apply_voiding(new_rows: Sequence[Statement]) -> None:
-    """Void what the new voiding statements target, and new statements already voided."""
+def _apply_voiding(new_rows: Sequence[Statement]) -> set[uuid.UUID]:
+    """Void what the new voiding statements target, and new statements already voided.
+
+    Returns the ids of statements voided now.
+    """
     voiding = _voiding_targets(new_rows)
     new_ids = [row.id for row in new_rows]
     # Earlier voiding statements that target the new ones (they arrived first, by sync).
@@ -180,15 +184,19 @@ def _apply_voiding(new_rows: Sequence[Statement]) -> None:
     ).values_list("id", "target_id"):
         voiding.setdefault(voider, target)
     if not voiding:
-        return
+        return set()
     targets = set(voiding.values())
     # A voiding statement is never voided, and voids nothing when it targets another.
     voiding_targets = set(
         Statement.objects.filter(id__in=targets, verb_id=VOIDED).values_list("id", flat=True)
     )
-    Statement.objects.filter(id__in=targets - voiding_targets).exclude(verb_id=VOIDED).update(
-        voided=True
+    now_voided = set(
+        Statement.objects.filter(id__in=targets - voiding_targets, voided=False)
+        .exclude(verb_id=VOIDED)
+        .values_list("id", flat=True)
     )
+    Statement.objects.filter(id__in=now_voided).update(voided=True)
+    return now_voided
 
 
 def _inherited_keys(pending: Sequence[_Pending]) -> None:
@@ -273,10 +281,24 @@ def store_statements(
                 ]
             )
             _propagate_to_referrers(new)
-            _apply_voiding([item.row for item in new])
+            voided = _apply_voiding([item.row for item in new])
             _store_attachments(attachments)
             _remember_definitions(item.statement for item in new)
+            _project(new, voided)
     return [done["id"] for done in finished]
+
+
+def _project(new: Sequence[_Pending], voided: set[uuid.UUID]) -> None:
+    """Hand the projections what they take in (see projections.py)."""
+    kept = [
+        StoredStatement(
+            item.row.id, item.row.user_id, item.row.school_id, item.row.timestamp, item.statement
+        )
+        for item in new
+        if item.row.id not in voided
+    ]
+    earlier = voided - {item.row.id for item in new}
+    project(kept, voided_statements(sorted(earlier)) if earlier else [])
 
 
 def _activities_of(statement: dict[str, Any]) -> Iterable[dict[str, Any]]:

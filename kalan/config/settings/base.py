@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "kalan.schools",
     "kalan.content",
     "kalan.lrs",
+    "kalan.progress",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
