@@ -6,3 +6,9 @@ class LrsConfig(AppConfig):
     name = "kalan.lrs"
     label = "lrs"
     verbose_name = _("Learning records")
+
+    def ready(self) -> None:
+        from kalan.content import runtime_hooks
+        from kalan.lrs.scorm_records import record_commit
+
+        runtime_hooks.listen(record_commit)

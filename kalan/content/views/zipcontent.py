@@ -19,7 +19,7 @@ import re
 import uuid
 import zipfile
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, Any
 
 from django.core import signing
 from django.db import transaction
@@ -38,6 +38,7 @@ from django.utils.html import escape
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 
+from kalan.content import runtime_hooks
 from kalan.content.kinds import FileRole
 from kalan.content.manifest import SHA256
 from kalan.content.models import ContentNode, NodeFile, RuntimeState
@@ -229,7 +230,7 @@ def _launch_values(user_id: uuid.UUID, node_id: uuid.UUID) -> dict[str, object]:
 def _save_state(user_id: uuid.UUID, node_id: uuid.UUID, cmi: dict[str, object]) -> None:
     from kalan.accounts.models import User
 
-    node = ContentNode.objects.filter(id=node_id).values("channel_id").first()
+    node = ContentNode.objects.filter(id=node_id).values("channel_id", "options").first()
     user = User.objects.filter(id=user_id).values("school_id").first()
     if node is None or user is None:
         raise Http404
@@ -243,6 +244,23 @@ def _save_state(user_id: uuid.UUID, node_id: uuid.UUID, cmi: dict[str, object]) 
                 "data": cmi,
             },
         )
+        before = {} if created else state.data
         if not created:
             state.data = cmi
             state.save(update_fields=["data"])
+        runtime_hooks.committed(
+            runtime_hooks.ScormCommit(
+                user_id=user_id,
+                node_id=node_id,
+                version=_scorm_version(node["options"]),
+                before=_cmi_of(before),
+                after=_cmi_of(cmi),
+                terminated=cmi.get("terminated") is True,
+                was_terminated=isinstance(before, dict) and before.get("terminated") is True,
+            )
+        )
+
+
+def _cmi_of(saved: object) -> dict[str, Any]:
+    cmi = saved.get("cmi") if isinstance(saved, dict) else None
+    return cmi if isinstance(cmi, dict) else {}
