@@ -10,5 +10,15 @@ class ProgressConfig(AppConfig):
     def ready(self) -> None:
         from kalan.lrs import projections
         from kalan.progress.projector import ResourceProgressProjector
+        from kalan.progress.selectors import learner_panel
+        from kalan.schools.home_panels import Panel, register_learner_panel
 
         projections.register(ResourceProgressProjector())
+        register_learner_panel(
+            Panel(
+                name="progress",
+                template="progress/learner_panel.html",
+                order=10,
+                context=learner_panel,
+            )
+        )

@@ -70,7 +70,8 @@ def test_teacher_home_lists_their_class_and_learners(client, demo, django_assert
 
 def test_learner_home_greets_and_lists_classes(client, demo, django_assert_num_queries):
     sign_in(client, "learner01")
-    with django_assert_num_queries(3):  # session, user, classes with the school's name
+    # session, user, classes with the school's name, recent progress (none yet)
+    with django_assert_num_queries(4):
         html = client.get("/learn/").content.decode()
     assert "Hello, Aminata!" in html
     assert "Grade 3 A" in html

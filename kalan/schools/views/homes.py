@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from kalan.accounts import services as accounts
 from kalan.accounts.models import User
-from kalan.schools import selectors
+from kalan.schools import home_panels, selectors
 from kalan.schools.roles import roles_of
 
 
@@ -34,11 +34,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def learner_home(request: HttpRequest) -> HttpResponse:
-    home = selectors.get_learner_home(_user(request))
+    user = _user(request)
+    home = selectors.get_learner_home(user)
     return render(
         request,
         "schools/learner_home.html",
-        {"classes": home.classes, "school_name": home.school_name},
+        {
+            "classes": home.classes,
+            "school_name": home.school_name,
+            "panels": home_panels.learner_panels(user),
+        },
     )
 
 
