@@ -80,6 +80,8 @@ def test_a_launch_token_records_only_its_learners_statements(client: Client) -> 
     assert stored.school_id == school.id
     assert launched.post(statement(actor=actor_for(other.id))).status_code == 403
     assert launched.post(statement(actor=agent("stranger"))).status_code == 403
+    team = {"objectType": "Group", "member": [actor_for(learner.id), agent("stranger")]}
+    assert launched.post(statement(actor=team)).status_code == 403
     voiding = statement(actor=actor_for(learner.id), verb="http://adlnet.gov/expapi/verbs/voided")
     voiding["object"] = {"objectType": "StatementRef", "id": str(stored.id)}
     assert launched.post(voiding).status_code == 403

@@ -94,13 +94,20 @@ def _statements_and_parts(request: XapiRequest) -> tuple[Any, dict[str, Part]]:
     return request.json_body(), {}
 
 
+def _actor_key(actor: dict[str, Any]) -> str | None:
+    try:
+        return agent_key(actor)
+    except StatementInvalid:  # an anonymous group: no one's own statement
+        return None
+
+
 def _check_writer(request: XapiRequest, statements: Sequence[dict[str, Any]]) -> None:
     learner = request.caller.learner_actor
     if learner is None:
         return
     own = agent_key(learner)
     for statement in statements:
-        if agent_key(statement["actor"]) != own:
+        if _actor_key(statement["actor"]) != own:
             raise XapiError(403, "these credentials record statements of their own learner only")
         if statement["verb"]["id"] == VOIDED:
             raise XapiError(403, "these credentials may not void statements")
