@@ -1,7 +1,8 @@
 """Storing statements: ids, stored times, authority, voiding, duplicates, index rows.
 
 `store_statements` takes statements already validated (validation.py) and
-writes them in one transaction, or nothing. The rules it keeps, from the xAPI
+writes all of them, or none; concurrent requests share transactions
+(group_commit.py). The rules it keeps, from the xAPI
 specification (Data 2.3 and Communication 2.1):
 
 - a statement without an id gets one; stored and authority are the LRS's own;
@@ -23,12 +24,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 
 from kalan.accounts.models import User
 from kalan.accounts.xapi import user_id_of
 from kalan.core.bulk import insert_rows
 from kalan.lrs import keys
+from kalan.lrs.group_commit import GroupCommit
 from kalan.lrs.indexing import CONTEXT_ACTIVITY_KINDS, index_keys
 from kalan.lrs.models import Activity, AttachmentContent, Statement, StatementIndex
 from kalan.lrs.projections import StoredStatement, project, voided_statements
@@ -142,28 +144,27 @@ def _row(
     )
 
 
-def _check_duplicates(
-    pending: Sequence[_Pending], originals: dict[str, dict[str, Any]]
-) -> set[uuid.UUID]:
-    """Ids already stored with the same content (skipped); raises on a different one."""
-    seen: set[uuid.UUID] = set()
-    for item in pending:
-        if item.row.id in seen:
-            raise StatementRefused(f"statement id {item.row.id} appears twice in the request")
-        seen.add(item.row.id)
-    existing = dict(Statement.objects.filter(id__in=seen).values_list("id", "body"))
-    for item in pending:
-        body = existing.get(item.row.id)
-        if body is None:
-            continue
-        original = originals[str(item.row.id)]
-        stored = json.loads(body)
-        keep = "timestamp" in original
-        if _comparable(stored, keep_timestamp=keep) != _comparable(
-            item.statement, keep_timestamp=keep
-        ):
+def _same(earlier: dict[str, Any], statement: dict[str, Any], original: dict[str, Any]) -> bool:
+    """Whether two statements with one id are the same (Data 2.3.1 comparison)."""
+    keep = "timestamp" in original
+    return _comparable(earlier, keep_timestamp=keep) == _comparable(statement, keep_timestamp=keep)
+
+
+def _new_of(
+    request: "_Request", stored: dict[uuid.UUID, str], seen: dict[uuid.UUID, _Pending]
+) -> list[_Pending]:
+    """The request's statements not stored yet; raises when an id is taken by another."""
+    new = []
+    for item in request.pending:
+        body = stored.get(item.row.id)
+        earlier = json.loads(body) if body is not None else None
+        if earlier is None and item.row.id in seen:
+            earlier = seen[item.row.id].statement
+        if earlier is None:
+            new.append(item)
+        elif not _same(earlier, item.statement, request.originals[str(item.row.id)]):
             raise StatementConflict(f"statement {item.row.id} is already stored with other content")
-    return set(existing)
+    return new
 
 
 def _voiding_targets(rows: Iterable[Statement]) -> dict[uuid.UUID, uuid.UUID]:
@@ -171,18 +172,26 @@ def _voiding_targets(rows: Iterable[Statement]) -> dict[uuid.UUID, uuid.UUID]:
     return {row.id: row.target_id for row in rows if row.verb_id == VOIDED and row.target_id}
 
 
-def _apply_voiding(new_rows: Sequence[Statement]) -> set[uuid.UUID]:
+# (statement id, target id, stored_us, verb id) of a statement that targets another.
+Referrer = tuple[uuid.UUID, uuid.UUID, int, str]
+
+
+def _referrers(target_ids: Sequence[uuid.UUID]) -> list[Referrer]:
+    rows = Statement.objects.filter(target_id__in=target_ids)
+    return list(rows.values_list("id", "target_id", "stored_us", "verb_id"))
+
+
+def _apply_voiding(new_rows: Sequence[Statement], referrers: Sequence[Referrer]) -> set[uuid.UUID]:
     """Void what the new voiding statements target, and new statements already voided.
 
-    Returns the ids of statements voided now.
+    `referrers` are the statements that target the new ones. Returns the ids
+    of statements voided now.
     """
     voiding = _voiding_targets(new_rows)
-    new_ids = [row.id for row in new_rows]
     # Earlier voiding statements that target the new ones (they arrived first, by sync).
-    for voider, target in Statement.objects.filter(
-        verb_id=VOIDED, target_id__in=new_ids
-    ).values_list("id", "target_id"):
-        voiding.setdefault(voider, target)
+    for voider, target, _stored_us, verb in referrers:
+        if verb == VOIDED:
+            voiding.setdefault(voider, target)
     if not voiding:
         return set()
     targets = set(voiding.values())
@@ -223,28 +232,123 @@ def _inherited_keys(pending: Sequence[_Pending]) -> None:
             break
 
 
-def _propagate_to_referrers(pending: Sequence[_Pending]) -> None:
-    """Statements stored earlier that target a new one inherit its keys (and theirs)."""
+def _propagate_to_referrers(pending: Sequence[_Pending], referrers: list[Referrer]) -> None:
+    """Statements stored earlier that target a new one inherit its keys (and theirs).
+
+    `referrers` are the statements that target the new ones; those that target
+    them are looked up in turn.
+    """
     frontier = {item.row.id: item.keys for item in pending}
     visited = set(frontier)
-    while frontier:
-        referrers = list(
-            Statement.objects.filter(target_id__in=list(frontier)).values_list(
-                "id", "target_id", "stored_us"
-            )
-        )
+    while referrers:
         rows = [
             StatementIndex(statement_id=referrer, key=key, stored_us=stored_us)
-            for referrer, target, stored_us in referrers
+            for referrer, target, stored_us, _verb in referrers
             for key in frontier[target]
         ]
         insert_rows(rows, ignore_conflicts=True)
         frontier = {
             referrer: frontier[target]
-            for referrer, target, _stored in referrers
+            for referrer, target, _stored, _verb in referrers
             if referrer not in visited
         }
         visited |= set(frontier)
+        referrers = _referrers(list(frontier)) if frontier else []
+
+
+@dataclass
+class _Request:
+    """One request's statements, made ready outside any transaction."""
+
+    pending: list[_Pending]
+    originals: dict[str, dict[str, Any]]
+    ids: list[str]
+    attachments: list[AttachmentBytes]
+
+
+def _prepare(
+    statements: Sequence[dict[str, Any]],
+    *,
+    version: Version,
+    authority: dict[str, Any],
+    attachments: Iterable[AttachmentBytes],
+) -> _Request:
+    stored = stored_now()
+    originals: dict[str, dict[str, Any]] = {}
+    finished = []
+    for statement in statements:
+        done = _finish(statement, version=version, authority=authority, stored=stored)
+        if done["id"] in originals:
+            raise StatementRefused(f"statement id {done['id']} appears twice in the request")
+        originals[done["id"]] = statement
+        finished.append(done)
+    people = _people(finished)
+    pending = [
+        _Pending(done, _row(done, version=version, stored=stored, people=people), index_keys(done))
+        for done in finished
+    ]
+    return _Request(pending, originals, [done["id"] for done in finished], list(attachments))
+
+
+def _write_together(requests: Sequence[_Request]) -> list[list[str] | Exception]:
+    """Store the requests in the caller's transaction; a conflicting one is left out."""
+    ids = [item.row.id for request in requests for item in request.pending]
+    stored = dict(Statement.objects.filter(id__in=ids).values_list("id", "body"))
+    seen: dict[uuid.UUID, _Pending] = {}
+    accepted: list[_Request] = []
+    outcomes: list[list[str] | Exception] = []
+    new: list[_Pending] = []
+    for request in requests:
+        try:
+            fresh = _new_of(request, stored, seen)
+        except StatementConflict as error:
+            outcomes.append(error)
+            continue
+        seen.update((item.row.id, item) for item in fresh)
+        new += fresh
+        accepted.append(request)
+        outcomes.append(request.ids)
+    if new:
+        _insert(new, [part for request in accepted for part in request.attachments])
+    return outcomes
+
+
+def _insert(new: Sequence[_Pending], attachments: Sequence[AttachmentBytes]) -> None:
+    _inherited_keys(new)
+    insert_rows([item.row for item in new])
+    insert_rows(
+        [
+            StatementIndex(statement_id=item.row.id, key=key, stored_us=item.row.stored_us)
+            for item in new
+            for key in item.keys
+        ]
+    )
+    referrers = _referrers([item.row.id for item in new])
+    _propagate_to_referrers(new, referrers)
+    voided = _apply_voiding([item.row for item in new], referrers)
+    _store_attachments(attachments)
+    _remember_definitions(item.statement for item in new)
+    _project(new, voided)
+
+
+def _write_batch(requests: Sequence[_Request]) -> list[list[str] | Exception]:
+    """One transaction for a batch of requests; each alone if the batch cannot commit."""
+    try:
+        with transaction.atomic():
+            return _write_together(requests)
+    except DatabaseError:
+        if len(requests) == 1:
+            raise
+    outcomes: list[list[str] | Exception] = []
+    for request in requests:
+        try:
+            outcomes += _write_batch([request])
+        except DatabaseError as error:
+            outcomes.append(error)
+    return outcomes
+
+
+_WRITER: GroupCommit[_Request, list[str] | Exception] = GroupCommit(_write_batch)
 
 
 def store_statements(
@@ -254,38 +358,23 @@ def store_statements(
     authority: dict[str, Any],
     attachments: Iterable[AttachmentBytes] = (),
 ) -> list[str]:
-    """Store validated, normalised statements; returns their ids in order."""
-    stored = stored_now()
-    originals: dict[str, dict[str, Any]] = {}
-    finished = []
-    for statement in statements:
-        done = _finish(statement, version=version, authority=authority, stored=stored)
-        originals.setdefault(done["id"], statement)
-        finished.append(done)
-    people = _people(finished)
-    pending = [
-        _Pending(done, _row(done, version=version, stored=stored, people=people), index_keys(done))
-        for done in finished
-    ]
-    with transaction.atomic():
-        already = _check_duplicates(pending, originals)
-        new = [item for item in pending if item.row.id not in already]
-        if new:
-            _inherited_keys(new)
-            insert_rows([item.row for item in new])
-            insert_rows(
-                [
-                    StatementIndex(statement_id=item.row.id, key=key, stored_us=item.row.stored_us)
-                    for item in new
-                    for key in item.keys
-                ]
-            )
-            _propagate_to_referrers(new)
-            voided = _apply_voiding([item.row for item in new])
-            _store_attachments(attachments)
-            _remember_definitions(item.statement for item in new)
-            _project(new, voided)
-    return [done["id"] for done in finished]
+    """Store validated, normalised statements; returns their ids in order.
+
+    Inside a transaction of the caller's, they are written in it. Otherwise
+    they join the statements of other requests of this process in one
+    transaction (group_commit.py); either way all of a request's statements
+    are stored, or none.
+    """
+    request = _prepare(statements, version=version, authority=authority, attachments=attachments)
+    outcome: list[str] | BaseException
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            outcome = _write_together([request])[0]
+    else:
+        outcome = _WRITER.submit(request)
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
 
 
 def _project(new: Sequence[_Pending], voided: set[uuid.UUID]) -> None:

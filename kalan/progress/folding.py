@@ -17,8 +17,13 @@ MEDIA_LENGTH: Final = VIDEO + "length"
 PAGES: Final = "https://kalan.invalid/xapi/extensions/pages"
 LOCATION: Final = "https://kalan.invalid/xapi/extensions/location"
 REPORTED_PROGRESS: Final = "https://w3id.org/xapi/cmi5/result/extensions/progress"
+# cmi5's "satisfied" (the LMS's own statement, about the whole course) completes it too.
 COMPLETING_VERBS: Final = frozenset(
-    {"http://adlnet.gov/expapi/verbs/completed", "http://adlnet.gov/expapi/verbs/passed"}
+    {
+        "http://adlnet.gov/expapi/verbs/completed",
+        "http://adlnet.gov/expapi/verbs/passed",
+        "https://w3id.org/xapi/adl/verbs/satisfied",
+    }
 )
 MASTERED: Final = "http://adlnet.gov/expapi/verbs/mastered"
 # A video watched this far, or a document read this far, is completed.
@@ -219,6 +224,11 @@ class Progress:
             self.completed_at = at
 
     # ---------------------------------------------------------------- the row's figures
+
+    @property
+    def needs_resource(self) -> bool:
+        """Whether the library's size of the resource is needed to compute progress."""
+        return bool(self.pages) or (bool(self.segments) and not self.length)
 
     def fraction(self, resource: "Resource") -> float:
         watched = 0.0

@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Final
 
+from django.db import connection
+
 from kalan.content.activities import node_id_of
 from kalan.content.models import ContentNode
 from kalan.core.bulk import insert_rows
@@ -82,6 +84,8 @@ def _about(statements: Iterable[StoredStatement]) -> list[tuple[Pair, bool, Stor
 
 
 def _resources(node_ids: set[uuid.UUID]) -> dict[uuid.UUID, Resource]:
+    if not node_ids:
+        return {}
     rows = ContentNode.objects.filter(id__in=node_ids).values_list("id", "duration", "page_count")
     return {node_id: Resource(duration, page_count) for node_id, duration, page_count in rows}
 
@@ -89,7 +93,12 @@ def _resources(node_ids: set[uuid.UUID]) -> dict[uuid.UUID, Resource]:
 def _locked_rows(
     items: Sequence[tuple[Pair, bool, StoredStatement]],
 ) -> dict[Pair, ResourceProgress]:
-    """The pairs' rows, made if missing, locked until the transaction ends."""
+    """The pairs' rows, made if missing, locked until the transaction ends.
+
+    On PostgreSQL missing rows are first inserted empty, so that two
+    transactions folding into a new row queue on its lock instead of both
+    writing it. SQLite's writers already queue on the database.
+    """
     placeholders: dict[uuid.UUID, ResourceProgress] = {}
     for (user_id, node_id), _direct, stored in items:
         key = row_id(user_id, node_id)
@@ -102,8 +111,12 @@ def _locked_rows(
                 first_at=stored.timestamp,
                 last_at=stored.timestamp,
             )
-    insert_rows(list(placeholders.values()), ignore_conflicts=True)
-    rows = ResourceProgress.objects.select_for_update().filter(id__in=list(placeholders))
+    if connection.vendor == "sqlite":
+        found = {row.id: row for row in ResourceProgress.objects.filter(id__in=list(placeholders))}
+        rows = [found.get(key, placeholder) for key, placeholder in placeholders.items()]
+    else:
+        insert_rows(list(placeholders.values()), ignore_conflicts=True)
+        rows = list(ResourceProgress.objects.select_for_update().filter(id__in=list(placeholders)))
     return {(row.user_id, row.node_id): row for row in rows}
 
 
@@ -119,12 +132,13 @@ def _progress_of(row: ResourceProgress) -> Progress:
 
 def _fold(items: Sequence[tuple[Pair, bool, StoredStatement]]) -> None:
     rows = _locked_rows(items)
-    resources = _resources({pair[1] for pair, _direct, _s in items})
     states = {pair: _progress_of(row) for pair, row in rows.items()}
     for pair, direct, stored in items:
         states[pair].take(
             stored.statement, statement_id=str(stored.id), at=stored.timestamp, direct=direct
         )
+    # The library's sizes, only where the statements did not say how long the media is.
+    resources = _resources({pair[1] for pair, state in states.items() if state.needs_resource})
     for pair, state in states.items():
         row = rows[pair]
         row.status, row.progress, row.completed_at = state.outcome(
