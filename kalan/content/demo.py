@@ -85,10 +85,63 @@ resources:
     title: Practice
   "04 Practice/counting.exercise.json":
     title: Counting practice
-    description: Questions arrive with the learning-records release.
+    description: Count stars, put numbers in order and fill the gaps.
     grade_levels: [P1]
     subjects: [Mathematics]
 """
+
+COUNTING_EXERCISE = {
+    "title": "Counting practice",
+    "language": "en",
+    "mastery": {"model": "m_of_n", "m": 4, "n": 5},
+    "items": [
+        {
+            "id": "stars",
+            "type": "single_choice",
+            "prompt": "<p>How many stars? ★ ★ ★</p>",
+            "choices": [
+                {"id": "two", "text": "2", "feedback": "<p>Count again: there is one more.</p>"},
+                {"id": "three", "text": "3"},
+                {"id": "four", "text": "4"},
+            ],
+            "correct": "three",
+            "hints": ["<p>Point at each star and count.</p>"],
+            "feedback": {"correct": "<p>Well done!</p>", "incorrect": "<p>Count slowly.</p>"},
+        },
+        {
+            "id": "after-seven",
+            "type": "numeric",
+            "prompt": "<p>Which number comes after 7?</p>",
+            "answers": [{"value": 8}],
+        },
+        {"id": "ten", "type": "true_false", "prompt": "<p>5 + 5 = 10</p>", "correct": True},
+        {
+            "id": "smallest-first",
+            "type": "ordering",
+            "prompt": "<p>Put the numbers in order, smallest first.</p>",
+            "steps": [
+                {"id": "n2", "text": "2"},
+                {"id": "n5", "text": "5"},
+                {"id": "n9", "text": "9"},
+            ],
+        },
+        {
+            "id": "three-in-words",
+            "type": "short_text",
+            "prompt": "<p>Write the number 3 in words.</p>",
+            "answers": ["three"],
+        },
+        {
+            "id": "missing",
+            "type": "fill_blanks",
+            "prompt": "<p>1, 2, {{a}}, 4, {{b}}</p>",
+            "blanks": [
+                {"id": "a", "type": "numeric", "answers": [{"value": 3}]},
+                {"id": "b", "type": "numeric", "answers": [{"value": 5}]},
+            ],
+        },
+    ],
+}
 
 VIDEO_METADATA = """\
   "05 Watching":
@@ -129,7 +182,7 @@ def write_demo_folder(folder: Path, *, with_video: bool) -> None:
     (interactive / "shapes.zip").write_bytes(shapes_app())
     (interactive / "course.zip").write_bytes(scorm_course())
     (practice / "counting.exercise.json").write_text(
-        json.dumps({"title": "Counting practice", "items": []}), encoding="utf-8"
+        json.dumps(COUNTING_EXERCISE, ensure_ascii=False, indent=2), encoding="utf-8"
     )
     if with_video:
         watching = folder / "05 Watching"

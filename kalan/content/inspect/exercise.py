@@ -1,44 +1,50 @@
-"""Exercises (`*.exercise.json`): a title and a list of items; items are checked later."""
+"""Exercises (`*.exercise.json`): the whole exercise checked, and its pictures and sounds found.
 
-import json
+The file must be a valid Kalan exercise (`kalan.content.exercises.format`); the
+first problem is reported with its item and field. Every picture and sound an
+item names must be a file in the exercise's folder or below it; they are listed
+in the inspection's options (`media`) for the builder to carry.
+"""
+
 from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from kalan.content.exercises.errors import ExerciseError, in_item
+from kalan.content.exercises.format import MAX_BYTES, exercise_text, load_exercise, media_of
 from kalan.content.inspect.inspection import Inspection, InvalidFile, clip_text
-
-MAX_BYTES = 10 * 1024 * 1024
 
 
 def inspect_exercise(path: Path) -> Inspection:
-    """Title, description, language and item count.
+    """Title, description, language, item count and media of a valid exercise.
 
-    Raises InvalidFile when the file is not a JSON object with a non-empty
-    "title" string and an "items" list.
+    Raises InvalidFile (one line naming the item and field) when the exercise is
+    not valid, or when a picture or sound it names is not a file next to it.
     """
     with path.open("rb") as handle:
         data = handle.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise InvalidFile(_("the exercise file is larger than 10 MB"))
     try:
-        exercise = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise InvalidFile(_("the exercise is not valid JSON")) from None
-    if not isinstance(exercise, dict):
-        raise InvalidFile(_("the exercise is not a JSON object"))
-    title = exercise.get("title")
-    if not isinstance(title, str) or not title.strip():
-        raise InvalidFile(_('the exercise needs a "title"'))
-    items = exercise.get("items")
-    if not isinstance(items, list):
-        raise InvalidFile(_('the exercise needs an "items" list'))
-    description = exercise.get("description")
-    language = exercise.get("language")
+        exercise = load_exercise(data)
+    except ExerciseError as error:
+        raise InvalidFile(str(error)) from None
+    folder = path.parent.resolve()
+    media: list[str] = []
+    for item_id, found in media_of(exercise):
+        file = (folder / found.src).resolve()
+        if not file.is_file() or not file.is_relative_to(folder):
+            raise InvalidFile(
+                in_item(
+                    item_id,
+                    _("the file %(src)s is not in the exercise's folder") % {"src": found.src},
+                )
+            )
+        if found.src not in media:
+            media.append(found.src)
     return Inspection(
         kind="exercise",
-        title=" ".join(title.split()),
-        description=description.strip() if isinstance(description, str) else "",
-        language=language.strip() if isinstance(language, str) else "",
-        options={"item_count": len(items)},
-        text=clip_text(" ".join([title, description if isinstance(description, str) else ""])),
+        title=exercise.title,
+        description=exercise.description,
+        language=exercise.language,
+        options={"item_count": len(exercise.items), "media": media},
+        text=clip_text(exercise_text(exercise)),
     )

@@ -72,7 +72,16 @@ def test_zip_kinds_by_content(tmp_path):
 
 def test_inspect_file_detects_the_kind_and_refuses_what_it_cannot_inspect(tmp_path):
     exercise = tmp_path / "a.exercise.json"
-    exercise.write_text(json.dumps({"title": "A", "items": []}))
+    exercise.write_text(
+        json.dumps(
+            {
+                "title": "A",
+                "items": [
+                    {"id": "q1", "type": "true_false", "prompt": "<p>?</p>", "correct": True}
+                ],
+            }
+        )
+    )
     assert inspect_file(exercise).kind == "exercise"
     unknown = tmp_path / "notes.docx"
     unknown.write_bytes(b"PK")
@@ -88,7 +97,16 @@ def test_inspect_file_detects_the_kind_and_refuses_what_it_cannot_inspect(tmp_pa
 
 def test_every_kind_of_inspection_is_json_serialisable_apart_from_the_thumbnail(tmp_path):
     exercise = tmp_path / "a.exercise.json"
-    exercise.write_text(json.dumps({"title": "A", "items": [1]}))
+    exercise.write_text(
+        json.dumps(
+            {
+                "title": "A",
+                "items": [
+                    {"id": "q1", "type": "true_false", "prompt": "<p>?</p>", "correct": True}
+                ],
+            }
+        )
+    )
     inspection = inspect_file(exercise)
     assert isinstance(inspection, Inspection)
     json.dumps({**vars(inspection), "thumbnail": None})

@@ -207,14 +207,33 @@ def test_a_damaged_member_is_refused(tmp_path):
 def test_exercises(tmp_path):
     path = tmp_path / "fractions.exercise.json"
     path.write_text(
-        json.dumps({"title": " Fractions ", "description": "Dix questions", "items": [{}, {}]})
+        json.dumps(
+            {
+                "title": " Fractions ",
+                "description": "Dix questions",
+                "items": [
+                    {
+                        "id": "q1",
+                        "type": "true_false",
+                        "prompt": "<p>½ &gt; ⅓</p>",
+                        "correct": True,
+                    },
+                    {
+                        "id": "q2",
+                        "type": "short_text",
+                        "prompt": "<p>½ ?</p>",
+                        "answers": ["un demi"],
+                    },
+                ],
+            }
+        )
     )
     assert detect_kind(path) == "exercise"
     inspection = inspect_file(path)
     assert (inspection.title, inspection.description, inspection.options) == (
         "Fractions",
         "Dix questions",
-        {"item_count": 2},
+        {"item_count": 2, "media": []},
     )
     for content, reason in [
         ("{", "not valid JSON"),

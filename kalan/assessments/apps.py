@@ -1,0 +1,10 @@
+"""The assessments app: grading, mastery models and the order of practice."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AssessmentsConfig(AppConfig):
+    name = "kalan.assessments"
+    label = "assessments"
+    verbose_name = _("Assessments")
