@@ -20,6 +20,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kalan.content import metadata_file
+from kalan.content.exercises.errors import ExerciseError
+from kalan.content.exercises.format import load_exercise, media_of
 from kalan.content.inspect import (
     Inspection,
     InvalidFile,
@@ -101,7 +103,8 @@ def build_channel(
     meta = metadata_file.load(source)
     problems: list[str] = []
     ignored: list[str] = []
-    root = _plan_folder(source, source, meta, problems, ignored, progress)
+    claimed = _exercise_media(source)
+    root = _plan_folder(source, source, meta, problems, ignored, progress, claimed)
     problems.extend(meta.unknown_paths(source))
     if problems:
         raise BuildFailed(
@@ -129,6 +132,7 @@ def _plan_folder(
     problems: list[str],
     ignored: list[str],
     progress: Callable[[str], None] | None,
+    claimed: frozenset[Path],
 ) -> PlannedNode:
     rel = folder.relative_to(source).as_posix() if folder != source else ""
     node = PlannedNode(rel=rel, kind=Kind.TOPIC, title=_title_from_name(folder.name))
@@ -136,12 +140,14 @@ def _plan_folder(
     by_stem = _attachments(entries)
     for entry in entries:
         if entry.is_dir():
-            child = _plan_folder(entry, source, meta, problems, ignored, progress)
+            child = _plan_folder(entry, source, meta, problems, ignored, progress, claimed)
             if child.children:
                 node.children.append(child)
             continue
         if entry.parent == source and metadata_file.is_metadata(entry):
             continue
+        if entry.resolve() in claimed:
+            continue  # a picture or sound of an exercise, carried with it
         if entry.suffix.lower() in CAPTION_EXTENSIONS | THUMBNAIL_EXTENSIONS and (
             _stem(entry) in by_stem
         ):
@@ -158,6 +164,23 @@ def _plan_folder(
         except InvalidFile as error:
             problems.append(f"{relative}: {error}")
     return node
+
+
+def _exercise_media(source: Path) -> frozenset[Path]:
+    """The pictures and sounds the exercises under `source` use (never resources of their own).
+
+    An exercise that cannot be read claims nothing here: its inspection
+    reports why when the exercise itself is planned.
+    """
+    claimed = set()
+    for path in source.rglob("*.exercise.json"):
+        try:
+            exercise = load_exercise(path.read_bytes())
+        except (ExerciseError, OSError):
+            continue
+        for _item_id, media in media_of(exercise):
+            claimed.add((path.parent / media.src).resolve())
+    return frozenset(claimed)
 
 
 def _stem(path: Path) -> str:
@@ -217,6 +240,13 @@ def _plan_resource(
             )
         )
     node.captions_text = " ".join(texts)
+    for src in inspection.options.get("media", []) if inspection.kind == Kind.EXERCISE else []:
+        media = path.parent / src
+        node.files.append(
+            PlannedFile(
+                FileRole.SUPPLEMENTARY, path=media, ext=media.suffix.lstrip(".").lower(), label=src
+            )
+        )
     return node
 
 
