@@ -20,6 +20,14 @@ status 200. Which sessions have fetched their token is kept with the learner's
 run-time data of the resource (RuntimeState), so the rule holds across server
 processes. The token is an HTTP Basic credential (":" + a signed value,
 base64) that the LRS will read with read_auth_token().
+
+The session starts when its token is fetched, not when the page is shown: an
+AU can do nothing before, and a page shown but never opened (an OwnWindow
+link not followed) starts nothing. In the transaction that marks the fetch,
+`runtime_hooks.cmi5_launched()` tells the LRS, which records the "launched"
+statement and writes LMS.LaunchData (cmi5 9.3.1, 10) before the token is
+returned; for that the ticket also carries the hub's address and the AU's
+URL without the launch parameters.
 """
 
 import base64
@@ -27,15 +35,18 @@ import json
 import posixpath
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
+from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 
 from kalan.accounts.xapi import actor_for
+from kalan.content import runtime_hooks
 from kalan.content.models import ContentNode, RuntimeState
 
 FETCH_SALT = "kalan.content.cmi5.fetch"
@@ -62,6 +73,18 @@ class Launch:
     actor: dict[str, Any]
     fetch_url: str
     endpoint: str
+
+
+@dataclass(frozen=True)
+class _Ticket:
+    """What a fetch URL's signed ticket names."""
+
+    user_id: uuid.UUID
+    node_id: uuid.UUID
+    session: uuid.UUID
+    activity_id: str
+    hub_url: str  # this hub's absolute URL ending in "/" ("" in tickets of older versions)
+    launch_path: str  # the AU's path and own query string on this hub
 
 
 @dataclass(frozen=True)
@@ -115,8 +138,17 @@ def build_launch(
     session = uuid.uuid4()
     activity_id = activity_id_for(node_id, str(au.get("id", "")))
     actor = actor_for(user_id)
+    own_query = f"?{parts.query}" if parts.query else ""
+    path = reverse("players:zip-member", args=[sha256, member])
     ticket = signing.dumps(
-        {"u": str(user_id), "n": str(node_id), "s": str(session), "a": activity_id},
+        {
+            "u": str(user_id),
+            "n": str(node_id),
+            "s": str(session),
+            "a": activity_id,
+            "h": hub_url,
+            "l": f"{path}{own_query}",
+        },
         salt=FETCH_SALT,
         compress=True,
     )
@@ -134,7 +166,6 @@ def build_launch(
     )
     query = f"{parts.query}&{parameters}" if parts.query else parameters
     fragment = f"#{parts.fragment}" if parts.fragment else ""
-    path = reverse("players:zip-member", args=[sha256, member])
     return Launch(
         url=f"{path}?{query}{fragment}",
         registration=registration,
@@ -150,8 +181,8 @@ def _error(code: str, text: str) -> dict[str, str]:
     return {"error-code": code, "error-text": text}
 
 
-def redeem_fetch_ticket(ticket: str) -> dict[str, str]:
-    """The JSON answer of a fetch URL (cmi5 8.2): the auth token once, errors after."""
+def _read_ticket(ticket: str) -> _Ticket | dict[str, str]:
+    """The ticket's content, or the JSON error of 8.2.3 it calls for."""
     try:
         data = signing.loads(ticket, salt=FETCH_SALT, max_age=SESSION_MAX_AGE)
     except signing.SignatureExpired:
@@ -159,43 +190,104 @@ def redeem_fetch_ticket(ticket: str) -> dict[str, str]:
     except signing.BadSignature:
         return _error(SECURITY_ERROR, "The fetch URL is not valid.")
     try:
-        user_id, node_id = uuid.UUID(data["u"]), uuid.UUID(data["n"])
-        session, activity_id = uuid.UUID(data["s"]), str(data["a"])
+        return _Ticket(
+            user_id=uuid.UUID(data["u"]),
+            node_id=uuid.UUID(data["n"]),
+            session=uuid.UUID(data["s"]),
+            activity_id=str(data["a"]),
+            hub_url=str(data.get("h", "")),
+            launch_path=str(data.get("l", "")),
+        )
     except (KeyError, TypeError, ValueError):
         return _error(SECURITY_ERROR, "The fetch URL is not valid.")
-    first = _mark_fetched(user_id, node_id, session)
+
+
+def redeem_fetch_ticket(ticket: str) -> dict[str, str]:
+    """The JSON answer of a fetch URL (cmi5 8.2): the auth token once, errors after."""
+    read = _read_ticket(ticket)
+    if isinstance(read, dict):
+        return read
+    first = _mark_fetched(read)
     if first is None:
         return _error(APPLICATION_ERROR, "The course is no longer in the library.")
     if not first:
         return _error(ALREADY_USED_OR_EXPIRED, "The authorization token was already returned.")
-    token = Cmi5Session(user_id, node_id, registration_for(user_id, node_id), session, activity_id)
+    registration = registration_for(read.user_id, read.node_id)
+    token = Cmi5Session(read.user_id, read.node_id, registration, read.session, read.activity_id)
     return {"auth-token": auth_token(token)}
 
 
-def _mark_fetched(user_id: uuid.UUID, node_id: uuid.UUID, session: uuid.UUID) -> bool | None:
-    """Record that `session` fetched its token: True the first time, None without the node."""
+def _au_of(options: Any, ticket: _Ticket) -> dict[str, Any] | None:
+    """The AU of the resource whose generated activity id the ticket names."""
+    aus = options.get("aus") if isinstance(options, dict) else None
+    for au in aus if isinstance(aus, list) else ():
+        if isinstance(au, dict) and activity_id_for(ticket.node_id, str(au.get("id", ""))) == (
+            ticket.activity_id
+        ):
+            return au
+    return None
+
+
+def _launch_event(
+    ticket: _Ticket, node: Mapping[str, Any], learner_language: str, au: dict[str, Any]
+) -> runtime_hooks.Cmi5Launch:
+    hub = ticket.hub_url.rstrip("/")
+    return runtime_hooks.Cmi5Launch(
+        user_id=ticket.user_id,
+        node_id=ticket.node_id,
+        registration=registration_for(ticket.user_id, ticket.node_id),
+        session=ticket.session,
+        activity_id=ticket.activity_id,
+        au=au,
+        course=node["options"],
+        title=str(node["title"]),
+        language=str(node["language"] or ""),
+        learner_language=learner_language,
+        launch_url=f"{hub}{ticket.launch_path}" if hub and ticket.launch_path else "",
+        return_url=f"{hub}{reverse('library:resource', args=[ticket.node_id])}" if hub else "",
+    )
+
+
+def _mark_fetched(ticket: _Ticket) -> bool | None:
+    """Record that the ticket's session fetched its token: True the first time.
+
+    None when the learner, the resource or its AU is no longer there. The first
+    time, the launch is announced (runtime_hooks.cmi5_launched) in the same
+    transaction.
+    """
     from kalan.accounts.models import User
 
-    node = ContentNode.objects.filter(id=node_id).values("channel_id").first()
-    user = User.objects.filter(id=user_id, is_active=True).values("school_id").first()
-    if node is None or user is None:
+    node = (
+        ContentNode.objects.filter(id=ticket.node_id)
+        .values("channel_id", "options", "title", "language")
+        .first()
+    )
+    user = (
+        User.objects.filter(id=ticket.user_id, is_active=True)
+        .values("school_id", "language")
+        .first()
+    )
+    au = _au_of(node["options"], ticket) if node is not None else None
+    if node is None or user is None or au is None:
         return None
     now = int(time.time())
     with transaction.atomic():
         state, _created = RuntimeState.objects.select_for_update().get_or_create(
-            user_id=user_id,
-            node_id=node_id,
+            user_id=ticket.user_id,
+            node_id=ticket.node_id,
             defaults={"channel_id": node["channel_id"], "school_id": user["school_id"], "data": {}},
         )
         fetched = state.data.get(STATE_KEY)
         fetched = fetched if isinstance(fetched, dict) else {}
-        if str(session) in fetched:
+        if str(ticket.session) in fetched:
             return False
         # Sessions older than a ticket can live are refused by their signature anyway.
         fetched = {key: at for key, at in fetched.items() if now - int(at) < SESSION_MAX_AGE}
-        fetched[str(session)] = now
+        fetched[str(ticket.session)] = now
         state.data = {**state.data, STATE_KEY: fetched}
         state.save(update_fields=["data"])
+        language = str(user["language"] or settings.LANGUAGE_CODE)
+        runtime_hooks.cmi5_launched(_launch_event(ticket, node, language, au))
     return True
 
 

@@ -9,6 +9,8 @@ class LrsConfig(AppConfig):
 
     def ready(self) -> None:
         from kalan.content import runtime_hooks
+        from kalan.lrs.cmi5 import record_launch
         from kalan.lrs.scorm_records import record_commit
 
         runtime_hooks.listen(record_commit)
+        runtime_hooks.listen_cmi5(record_launch)

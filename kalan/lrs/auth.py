@@ -6,7 +6,9 @@ Three kinds of caller:
   it reads and writes every record;
 - content launched inside Kalan, with the launch token its player gave it
   (HTTP Basic with an empty user name, see content/cmi5_launch.py): it acts
-  for one learner only;
+  for one learner only, in one cmi5 session (`Caller.cmi5_session`). The token
+  is refused before the session has fetched it and once the session has
+  terminated or been abandoned (cmi5 8.1.2);
 - Kalan's own pages, with the signed-in person's session: a learner acts for
   themself; a school admin or superuser reads and writes every record.
 
@@ -31,7 +33,7 @@ from django.utils import timezone
 from kalan.accounts.models import User
 from kalan.accounts.xapi import actor_for
 from kalan.content.cmi5_launch import read_auth_token
-from kalan.lrs.models import Credential
+from kalan.lrs.models import Cmi5Session, Credential
 from kalan.schools.roles import roles_of
 
 AUTHORITY_HOMEPAGE = "https://kalan.invalid/lrs"
@@ -49,6 +51,8 @@ class Caller:
     learner_id: uuid.UUID | None = None
     # True when the caller came with the session cookie (its writes need the CSRF token).
     by_session: bool = False
+    # Set for a cmi5 AU's launch token: the session its statements must follow (cmi5.py).
+    cmi5_session: Cmi5Session | None = None
 
     @property
     def learner_actor(self) -> dict[str, Any] | None:
@@ -112,7 +116,15 @@ def _by_launch_token(header: str) -> Caller | None:
         return None
     if not User.objects.filter(id=session.user_id, is_active=True).exists():
         return None
-    return Caller(authority=KALAN_AUTHORITY, learner_id=session.user_id)
+    launched = Cmi5Session.objects.filter(
+        session_id=session.session,
+        user_id=session.user_id,
+        registration=session.registration,
+        activity_id=session.activity_id,
+    ).first()
+    if launched is None or launched.ended:
+        return None
+    return Caller(authority=KALAN_AUTHORITY, learner_id=session.user_id, cmi5_session=launched)
 
 
 def _by_session(user: User | AnonymousUser) -> Caller | None:

@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.http import http_date
 
-from kalan.lrs import formats
+from kalan.lrs import cmi5, formats
 from kalan.lrs.attachments import (
     AttachmentsInvalid,
     Part,
@@ -125,14 +125,18 @@ def _store(
     _check_writer(request, statements)
     normalized = [normalize_statement(s, version=request.version) for s in statements]
     try:
-        return store_statements(
-            normalized,
-            version=request.version,
-            authority=request.caller.authority,
-            attachments=[
-                AttachmentBytes(p.sha2, p.content_type, p.content) for p in parts.values()
-            ],
-        )
+        # A cmi5 launch's statements follow the rules of cmi5 section 9 (cmi5.py).
+        with cmi5.rules(request.caller.cmi5_session, normalized):
+            return store_statements(
+                normalized,
+                version=request.version,
+                authority=request.caller.authority,
+                attachments=[
+                    AttachmentBytes(p.sha2, p.content_type, p.content) for p in parts.values()
+                ],
+            )
+    except cmi5.Cmi5Refused as error:
+        raise XapiError(403, str(error)) from None
     except StatementConflict as error:
         raise XapiError(409, str(error)) from None
     except StatementRefused as error:
