@@ -26,6 +26,10 @@ COMPLETING_VERBS: Final = frozenset(
     }
 )
 MASTERED: Final = "http://adlnet.gov/expapi/verbs/mastered"
+CMI5_CATEGORY: Final = "https://w3id.org/xapi/cmi5/context/categories/cmi5"
+SESSION_ENDS: Final = frozenset(
+    {"http://adlnet.gov/expapi/verbs/terminated", "https://w3id.org/xapi/adl/verbs/abandoned"}
+)
 # A video watched this far, or a document read this far, is completed.
 COMPLETION_THRESHOLD: Final = 0.9
 _DURATION = re.compile(
@@ -47,6 +51,21 @@ def duration_ms(value: object) -> int:
         + parts.get("s", 0)
     )
     return round(seconds * 1000)
+
+
+def counts_time(statement: dict[str, Any]) -> bool:
+    """Whether the statement's duration adds to the time spent.
+
+    Kalan's players and SCORM give each statement the time since the previous
+    one. A cmi5 session's durations all run from its start (completed, passed
+    and terminated each carry the time so far), so of its statements only the
+    session's end counts: terminated (by the AU) or abandoned (by the hub).
+    """
+    context = statement.get("context") or {}
+    categories = (context.get("contextActivities") or {}).get("category") or ()
+    if not any(isinstance(c, dict) and c.get("id") == CMI5_CATEGORY for c in categories):
+        return True
+    return statement["verb"]["id"] in SESSION_ENDS
 
 
 def parse_segments(value: object) -> list[tuple[float, float]]:
@@ -163,7 +182,8 @@ class Progress:
         self.first_at = min(self.first_at, at)
         self.last_at = max(self.last_at, at)
         result = statement.get("result") or {}
-        self.time_ms += duration_ms(result.get("duration"))
+        if counts_time(statement):
+            self.time_ms += duration_ms(result.get("duration"))
         extensions = result.get("extensions") or {}
         context_extensions = (statement.get("context") or {}).get("extensions") or {}
         self._take_media(extensions, context_extensions)

@@ -274,3 +274,32 @@ def test_any_arrival_order_and_batching_gives_the_rows_of_a_rebuild(
     assert video_row.status == Status.IN_PROGRESS  # 0 to 85 s of 100 watched
     assert video_row.progress == 0.85
     assert _row(learner, document).status == Status.COMPLETED
+
+
+def test_a_cmi5_session_counts_its_time_once(learner: Any) -> None:
+    """cmi5 durations run from the session's start: only its end adds to the time spent."""
+    node = _node(kind="cmi5")
+    cmi5 = {
+        "contextActivities": {
+            "category": [{"id": "https://w3id.org/xapi/cmi5/context/categories/cmi5"}]
+        }
+    }
+    _store(
+        _statement(
+            learner,
+            node,
+            verb=COMPLETED,
+            minute=5,
+            result={"duration": "PT5M", "completion": True},
+            context=cmi5,
+        ),
+        _statement(
+            learner,
+            node,
+            verb="http://adlnet.gov/expapi/verbs/terminated",
+            minute=6,
+            result={"duration": "PT6M"},
+            context=cmi5,
+        ),
+    )
+    assert _row(learner, node).time_spent_ms == 6 * 60_000
