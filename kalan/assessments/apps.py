@@ -8,3 +8,9 @@ class AssessmentsConfig(AppConfig):
     name = "kalan.assessments"
     label = "assessments"
     verbose_name = _("Assessments")
+
+    def ready(self) -> None:
+        from kalan.assessments.projector import AnswersProjector
+        from kalan.lrs import projections
+
+        projections.register(AnswersProjector())

@@ -15,6 +15,7 @@ urlpatterns = [
     path("content/", include("kalan.content.urls_files")),
     path("content/library/", include("kalan.content.urls_peer")),
     path("play/", include("kalan.content.urls_players")),
+    path("practice/", include("kalan.assessments.urls")),
     path("xapi/", include("kalan.lrs.urls")),
     path("admin/", admin.site.urls),
     # Imported on the first request under /api/ or reverse() into "api": pages

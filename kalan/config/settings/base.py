@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "kalan.content",
     "kalan.lrs",
     "kalan.progress",
+    "kalan.assessments",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
