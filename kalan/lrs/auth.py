@@ -10,7 +10,8 @@ Three kinds of caller:
   is refused before the session has fetched it and once the session has
   terminated or been abandoned (cmi5 8.1.2);
 - Kalan's own pages, with the signed-in person's session: a learner acts for
-  themself; a school admin or superuser reads and writes every record.
+  themself, whatever their roles (reports read records through their own
+  pages); an instance's superuser reads and writes every record.
 
 A caller acting for one learner may store statements whose actor is that
 learner, read that learner's statements and write their state and agent
@@ -34,7 +35,6 @@ from kalan.accounts.models import User
 from kalan.accounts.xapi import actor_for
 from kalan.content.cmi5_launch import read_auth_token
 from kalan.lrs.models import Cmi5Session, Credential
-from kalan.schools.roles import roles_of
 
 AUTHORITY_HOMEPAGE = "https://kalan.invalid/lrs"
 # The authority of statements that Kalan's own players and launched content store.
@@ -53,6 +53,13 @@ class Caller:
     by_session: bool = False
     # Set for a cmi5 AU's launch token: the session its statements must follow (cmi5.py).
     cmi5_session: Cmi5Session | None = None
+    # The learner's school, when learner_id is set (the scope of their records).
+    school_id: uuid.UUID | None = None
+
+    @property
+    def known_people(self) -> dict[uuid.UUID, uuid.UUID | None]:
+        """The person this caller acts for, and their school: no need to look them up."""
+        return {self.learner_id: self.school_id} if self.learner_id else {}
 
     @property
     def learner_actor(self) -> dict[str, Any] | None:
@@ -114,7 +121,9 @@ def _by_launch_token(header: str) -> Caller | None:
     session = read_auth_token(header.partition(" ")[2].strip())
     if session is None:
         return None
-    if not User.objects.filter(id=session.user_id, is_active=True).exists():
+    school = User.objects.filter(id=session.user_id, is_active=True).values_list("school_id")
+    found = school.first()
+    if found is None:
         return None
     launched = Cmi5Session.objects.filter(
         session_id=session.session,
@@ -124,16 +133,22 @@ def _by_launch_token(header: str) -> Caller | None:
     ).first()
     if launched is None or launched.ended:
         return None
-    return Caller(authority=KALAN_AUTHORITY, learner_id=session.user_id, cmi5_session=launched)
+    return Caller(
+        authority=KALAN_AUTHORITY,
+        learner_id=session.user_id,
+        cmi5_session=launched,
+        school_id=found[0],
+    )
 
 
 def _by_session(user: User | AnonymousUser) -> Caller | None:
     if not isinstance(user, User) or not user.is_active:
         return None
-    roles = roles_of(user)
-    if roles.superuser or roles.admin_of:
+    if user.is_superuser:
         return Caller(authority=KALAN_AUTHORITY, by_session=True)
-    return Caller(authority=KALAN_AUTHORITY, learner_id=user.id, by_session=True)
+    return Caller(
+        authority=KALAN_AUTHORITY, learner_id=user.id, by_session=True, school_id=user.school_id
+    )
 
 
 def caller_of(request: HttpRequest, authorization: str) -> Caller | None:

@@ -20,7 +20,7 @@ specification (Data 2.3 and Communication 2.1):
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,13 +96,16 @@ def _finish(
     return finished
 
 
-def _people(statements: Iterable[dict[str, Any]]) -> dict[uuid.UUID, uuid.UUID | None]:
-    """Kalan people named as actors: id -> school id."""
-    ids = {user_id_of(statement["actor"]) for statement in statements} - {None}
-    if not ids:
-        return {}
-    rows = User.objects.filter(id__in=ids).values_list("id", "school_id")
-    return dict(rows)
+def _people(
+    statements: Iterable[dict[str, Any]], known: Mapping[uuid.UUID, uuid.UUID | None]
+) -> dict[uuid.UUID, uuid.UUID | None]:
+    """Kalan people named as actors: id -> school id (`known` ones are not looked up)."""
+    ids = {person for s in statements if (person := user_id_of(s["actor"])) is not None}
+    people = {person: known[person] for person in ids if person in known}
+    missing = ids - set(people)
+    if missing:
+        people.update(User.objects.filter(id__in=missing).values_list("id", "school_id"))
+    return people
 
 
 def _row(
@@ -272,6 +275,7 @@ def _prepare(
     version: Version,
     authority: dict[str, Any],
     attachments: Iterable[AttachmentBytes],
+    people: Mapping[uuid.UUID, uuid.UUID | None],
 ) -> _Request:
     stored = stored_now()
     originals: dict[str, dict[str, Any]] = {}
@@ -282,9 +286,9 @@ def _prepare(
             raise StatementRefused(f"statement id {done['id']} appears twice in the request")
         originals[done["id"]] = statement
         finished.append(done)
-    people = _people(finished)
+    known = _people(finished, people)
     pending = [
-        _Pending(done, _row(done, version=version, stored=stored, people=people), index_keys(done))
+        _Pending(done, _row(done, version=version, stored=stored, people=known), index_keys(done))
         for done in finished
     ]
     return _Request(pending, originals, [done["id"] for done in finished], list(attachments))
@@ -357,6 +361,7 @@ def store_statements(
     version: Version,
     authority: dict[str, Any],
     attachments: Iterable[AttachmentBytes] = (),
+    people: Mapping[uuid.UUID, uuid.UUID | None] | None = None,
 ) -> list[str]:
     """Store validated, normalised statements; returns their ids in order.
 
@@ -365,7 +370,13 @@ def store_statements(
     transaction (group_commit.py); either way all of a request's statements
     are stored, or none.
     """
-    request = _prepare(statements, version=version, authority=authority, attachments=attachments)
+    request = _prepare(
+        statements,
+        version=version,
+        authority=authority,
+        attachments=attachments,
+        people=people or {},
+    )
     outcome: list[str] | BaseException
     if connection.in_atomic_block:
         with transaction.atomic():

@@ -87,7 +87,9 @@ def test_requests_written_together_keep_their_own_outcomes() -> None:
     shared = str(uuid.uuid4())
 
     def request(*made: dict[str, object]) -> object:
-        return service._prepare(made, version="2.0.0", authority=KALAN_AUTHORITY, attachments=())
+        return service._prepare(
+            made, version="2.0.0", authority=KALAN_AUTHORITY, attachments=(), people={}
+        )
 
     first = request(statement(statement_id=shared), statement())
     retry = request(statement(statement_id=shared))  # the same statement again: accepted

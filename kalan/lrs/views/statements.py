@@ -131,6 +131,7 @@ def _store(
                 normalized,
                 version=request.version,
                 authority=request.caller.authority,
+                people=request.caller.known_people,
                 attachments=[
                     AttachmentBytes(p.sha2, p.content_type, p.content) for p in parts.values()
                 ],
