@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
@@ -123,7 +125,13 @@ def _raw_request(request: HttpRequest) -> _Raw:
     headers = {name.lower(): value for name, value in request.headers.items()}
     query = request.META.get("QUERY_STRING", "")
     params = _single_values(parse_qsl(query, keep_blank_values=True), "parameter")
-    raw = _Raw(request.method or "GET", params, headers, request.body)
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise XapiError(
+            413, f"the request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes"
+        ) from None
+    raw = _Raw(request.method or "GET", params, headers, body)
     if "method" in params:
         return _alternate(raw)
     return raw

@@ -494,3 +494,12 @@ def test_the_agents_resource_describes_a_person(xapi: Xapi) -> None:
         "name": ["ama"],
         "mbox": ["mailto:ama@example.org"],
     }
+
+
+def test_a_body_over_the_size_limit_is_refused_with_413(xapi: Xapi, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    big = statement(result={"response": "x" * 2000})
+    response = xapi.post(big)
+    assert response.status_code == 413
+    assert "larger than 1000 bytes" in json.loads(response.content)["error"]
+    assert not Statement.objects.exists()
