@@ -15,8 +15,19 @@ H5P, whose player runs in a host page of its own (h5p_host) served under the
 same policy, so no package code ever runs with the hub's origin. ZIM archives
 play from views/zim.py. A page costs four queries: the session, the user, the
 resource with its channel, its files; SCORM adds the learner's saved state.
+
+Video, audio, PDF, EPUB, HTML5 and H5P players record what the learner does as
+xAPI statements (content/static/content/records.js, see
+docs/architecture/learning-records.md): their root element carries `data-xapi`,
+the JSON of what the recorder needs (the LRS endpoint, the learner's actor, the
+resource's activity, the CSRF token, its length or page count), and
+`data-resume`, where the player opens. The resume point comes for now from the
+query string: `?page=N` for a PDF, `?t=<seconds>` for a video or audio,
+`?cfi=epubcfi(...)` for a book.
 """
 
+import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +36,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language, get_language_info
@@ -33,7 +45,9 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
+from kalan.accounts.xapi import actor_for
 from kalan.content import cmi5_launch, permissions
+from kalan.content.activities import resource_activity_id
 from kalan.content.kinds import FileRole, Kind
 from kalan.content.manifest import SHA256
 from kalan.content.models import ContentNode, NodeFile, RuntimeState
@@ -50,6 +64,22 @@ SCORM_STATUS = {
     "incomplete": _("Started, not finished"),
     "browsed": _("Looked through"),
 }
+
+
+# The kinds whose player page records statements, with the xAPI activity type of each ("": none).
+RECORDED_KINDS: dict[str, str] = {
+    Kind.VIDEO: "https://w3id.org/xapi/video/activity-type/video",
+    Kind.AUDIO: "https://w3id.org/xapi/audio/activity-type/audio",
+    Kind.DOCUMENT: "http://id.tincanapi.com/activitytype/document",
+    Kind.EPUB: "http://id.tincanapi.com/activitytype/book",
+    Kind.HTML5: "",
+    Kind.H5P: "",
+}
+# A language tag simple enough to key an xAPI language map; anything else is "und".
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
+_PAGE = re.compile(r"[1-9][0-9]{0,5}")
+_SECONDS = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,3})?")
+_CFI = re.compile(r"epubcfi\([^\s<>\"]{1,500}\)")
 
 
 @dataclass(frozen=True)
@@ -228,6 +258,11 @@ def _cmi5(request: HttpRequest, page: PlayerPage) -> Context:
     return context
 
 
+def _package_url(page: PlayerPage) -> str:
+    """The folder h5p-standalone reads an H5P package from (the id it gives the activity)."""
+    return reverse("players:zip-member", args=[page.main.sha256, ""]).rstrip("/")
+
+
 def _h5p(request: HttpRequest, page: PlayerPage) -> Context:
     return {"frame_src": reverse("players:h5p-host", args=[page.main.sha256])}
 
@@ -256,6 +291,46 @@ KINDS: dict[str, Callable[[HttpRequest, PlayerPage], Context]] = {
 }
 
 
+# ---------------------------------------------------------------- learning records
+
+
+def _recording(request: HttpRequest, page: PlayerPage) -> str:
+    """The JSON of a player's `data-xapi`: what records.js needs to record for the learner."""
+    node = page.node
+    language = node.language if _LANGUAGE_TAG.fullmatch(node.language or "") else "und"
+    definition: dict[str, Any] = {"name": {language: node.title}}
+    if RECORDED_KINDS[node.kind]:
+        definition["type"] = RECORDED_KINDS[node.kind]
+    settings: dict[str, Any] = {
+        "endpoint": reverse("xapi:statements"),
+        "csrf": get_token(request),
+        "actor": actor_for(_learner_id(request)),
+        "object": {
+            "objectType": "Activity",
+            "id": resource_activity_id(node.id),
+            "definition": definition,
+        },
+    }
+    if node.kind in {Kind.VIDEO, Kind.AUDIO} and node.duration:
+        settings["length"] = node.duration
+    if node.kind == Kind.DOCUMENT and node.page_count:
+        settings["pages"] = node.page_count
+    if node.kind == Kind.H5P:
+        settings["source"] = _package_url(page)
+    return json.dumps(settings, ensure_ascii=False, separators=(",", ":"))
+
+
+def _resume_point(request: HttpRequest, kind: str) -> str:
+    """Where the player opens, in the form of the records' location; "" for the start."""
+    if kind == Kind.DOCUMENT and _PAGE.fullmatch(page := request.GET.get("page", "")):
+        return f"page={page}"
+    if kind in {Kind.VIDEO, Kind.AUDIO} and _SECONDS.fullmatch(time := request.GET.get("t", "")):
+        return time
+    if kind == Kind.EPUB and _CFI.fullmatch(cfi := request.GET.get("cfi", "")):
+        return cfi
+    return ""
+
+
 @login_required
 @require_safe
 def play(request: HttpRequest, node_id: uuid.UUID) -> HttpResponse:
@@ -266,6 +341,9 @@ def play(request: HttpRequest, node_id: uuid.UUID) -> HttpResponse:
         raise Http404
     page = get_player_page(node)
     context = {"page": page, **context_for(request, page)}
+    if node.kind in RECORDED_KINDS:
+        context["xapi"] = _recording(request, page)
+        context["resume"] = _resume_point(request, node.kind)
     return render(request, f"content/players/{node.kind}.html", context)
 
 
@@ -282,9 +360,10 @@ def h5p_host(request: HttpRequest, sha256: str) -> HttpResponse:
     learner's session. h5p-standalone is told to draw in this page (embedType
     "div"): its default inner frame would get an opaque origin of its own, which
     the core cannot write into. Its storage lasts the page (the sandbox has none),
-    so H5P's own "resume" data is not kept; statements stay in this page until
-    the LRS exists. The page is the same for everyone (an .h5p is public content,
-    named by its SHA-256); only its few strings follow the request's language.
+    so H5P's own "resume" data is not kept. Its xAPI statements go to the player
+    page with postMessage, which records them as the learner's (h5p-player.js).
+    The page is the same for everyone (an .h5p is public content, named by its
+    SHA-256); only its few strings follow the request's language.
     """
     if not SHA256.match(sha256) or not hub_library().has(sha256):
         raise Http404

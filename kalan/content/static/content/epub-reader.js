@@ -9,22 +9,32 @@
  *       data-label-previous="Previous page" data-label-next="Next page"
  *       data-label-smaller="Smaller text" data-label-larger="Larger text"
  *       data-label-contents="Contents" data-label-loading="Loading…"
- *       data-label-error="This book cannot be shown.">
+ *       data-label-error="This book cannot be shown."
+ *       data-xapi="{…}" data-resume="epubcfi(…)">        (see records.js)
  *     <p><a href="/content/files/<sha256>" download>Download the book</a></p>   (kept)
  *   </section>
+ *   <script src="{% static 'content/records.js' %}" defer></script>
  *   <script src="{% static 'vendor/jszip/jszip.min.js' %}" defer></script>
  *   <script src="{% static 'vendor/epubjs/epub.legacy.min.js' %}" defer></script>
  *   <script src="{% static 'content/epub-reader.js' %}" defer></script>
  *
  * JSZip comes from the page (epub.js's legacy build). Pages turn with the buttons and the left and
  * right arrow keys; the table of contents is a select. The place (a CFI) is kept
- * in localStorage "kalan.epub.<key>", the text size in "kalan.epub.size". The
- * book's pages run without their scripts: each frame is sandboxed before it loads.
+ * in localStorage "kalan.epub.<key>", the text size in "kalan.epub.size"; the
+ * book opens at data-resume, else at that place. The book's pages run without
+ * their scripts: each frame is sandboxed before it loads.
+ *
+ * The reading is recorded: `progressed` a few seconds after the reader moves,
+ * every 30 s while the learner reads and when the page is left, with the place
+ * (a CFI) and how far into the book the reader has been (percent of the spine,
+ * counted by sections and pages within them); `completed` once that reaches 90 %.
  */
 (function () {
   "use strict";
 
   var SIZES = [80, 90, 100, 115, 130, 150, 175, 200];
+  var LOCATION = "https://kalan.invalid/xapi/extensions/location";
+  var PROGRESS = "https://w3id.org/xapi/cmi5/result/extensions/progress";
 
   function read(key) {
     try {
@@ -77,6 +87,64 @@
       flatten(item.children, depth + 1, out);
     });
     return out;
+  }
+
+  /* Where a location starts, as a whole CFI: epub.js leaves out the section's step there
+   * (`epubcfi(/!/4/2/1:0)`), which the section's cfiBase puts back. */
+  function placeOf(book, start) {
+    var cfi = start && start.cfi;
+    var section = cfi && typeof start.index === "number" ? book.spine.get(start.index) : null;
+    if (cfi && cfi.indexOf("epubcfi(/!") === 0 && section && section.cfiBase) {
+      return "epubcfi(" + section.cfiBase + cfi.slice("epubcfi(/".length);
+    }
+    return cfi || null;
+  }
+
+  /* How far into the book a place ends, in percent of the spine's sections. */
+  function percent(book, location) {
+    var end = location.end || location.start;
+    var sections = book.spine && book.spine.length;
+    if (!end || !sections || typeof end.index !== "number") {
+      return 0;
+    }
+    var shown = end.displayed && end.displayed.total ? end.displayed.page / end.displayed.total : 1;
+    return Math.min(100, Math.floor(((end.index + shown) / sections) * 100));
+  }
+
+  /* Records the reading of `book`; returns what to call each time the reader moves. */
+  function recordReading(root, book) {
+    var records = window.KalanRecords && window.KalanRecords.start(root);
+    if (!records) {
+      return function () {};
+    }
+    var place = null;
+    var furthest = 0;
+    var completed = false;
+    function report() {
+      if (!place) {
+        return;
+      }
+      var extensions = {};
+      extensions[LOCATION] = place;
+      extensions[PROGRESS] = furthest;
+      var completes = !completed && furthest >= 90;
+      completed = completed || completes;
+      var result = { extensions: extensions };
+      if (completes) {
+        result.completion = true;
+      }
+      records.send(completes ? "completed" : "progressed", { result: result });
+    }
+    var soon = records.pace(report);
+    records.leave(report);
+    return function moved(location) {
+      var cfi = placeOf(book, location.start);
+      furthest = Math.max(furthest, percent(book, location));
+      if (cfi && place && cfi !== place) {
+        soon(); // the first place shown is where the book opened, not a move
+      }
+      place = cfi || place;
+    };
   }
 
   function setUp(root) {
@@ -146,6 +214,7 @@
     }
 
     var rendition = book.renderTo(area, { width: "100%", height: "100%" });
+    var moved = recordReading(root, book);
     var size = SIZES.indexOf(Number(read("kalan.epub.size")));
     size = size < 0 ? SIZES.indexOf(100) : size;
 
@@ -195,13 +264,15 @@
     rendition.on("relocated", function (location) {
       previous.disabled = Boolean(location.atStart);
       next.disabled = Boolean(location.atEnd);
-      if (location.start && location.start.cfi) {
-        write(placeKey, location.start.cfi);
+      var here = placeOf(book, location.start);
+      if (here) {
+        write(placeKey, here);
       }
+      moved(location);
     });
 
     setSize(size);
-    var place = read(placeKey);
+    var place = root.getAttribute("data-resume") || read(placeKey);
     rendition.display(place || undefined).catch(function () {
       return rendition.display(); // a place from another edition of the book
     });

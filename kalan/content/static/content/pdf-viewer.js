@@ -12,9 +12,11 @@
  *       data-label-page="Page" data-label-of="of {total}"
  *       data-label-page-of="Page {page} of {total}"
  *       data-label-zoom-in="Zoom in" data-label-zoom-out="Zoom out"
- *       data-label-loading="Loading…" data-label-error="This document cannot be shown.">
+ *       data-label-loading="Loading…" data-label-error="This document cannot be shown."
+ *       data-xapi="{…}" data-resume="page=3">                       (see records.js)
  *     <p><a href="/content/files/<sha256>" download>Download the PDF</a></p>   (kept)
  *   </section>
+ *   <script src="{% static 'content/records.js' %}" defer></script>
  *   <script type="module" src="{% static 'content/pdf-viewer.js' %}"></script>
  *   <link rel="stylesheet" href="{% static 'content/players.css' %}">
  *
@@ -24,11 +26,22 @@
  * and page keys once focused; the buttons and the page number field are plain
  * controls. Wasm decoders are fetched only for pages with JBIG2/CCITT or JPEG
  * 2000 images; no font data or CMaps are fetched (see scripts/vendor_assets.py).
+ *
+ * The viewer opens at data-resume's page and records the reading: a page is
+ * seen when at least half of it (or of the view) stays in view for a second.
+ * `progressed` goes out a few seconds after new pages were seen, every 30 s
+ * while the learner reads and when the page is left, with the pages seen since
+ * the previous statement, the current page ("page=N") and the percent of pages
+ * seen; `completed` once 90 % of the pages have been seen.
  */
 
 const ZOOMS = [0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3];
 const MAX_CANVAS_PIXELS = 4096 * 4096; // old tablets run out of memory beyond this
 const KEEP_MARGIN = 3; // pages beyond this distance from the view lose their canvas
+const SETTLE = 1000; // a page in view this long after the last scroll is seen
+const PAGES = "https://kalan.invalid/xapi/extensions/pages";
+const LOCATION = "https://kalan.invalid/xapi/extensions/location";
+const PROGRESS = "https://w3id.org/xapi/cmi5/result/extensions/progress";
 
 function text(root, name, fallback, values) {
   let value = root.getAttribute(`data-label-${name}`) || fallback;
@@ -71,7 +84,7 @@ function binaryDataFactory(urls) {
 }
 
 class Viewer {
-  constructor(root, pdfjs, pdf) {
+  constructor(root, pdfjs, pdf, records) {
     this.root = root;
     this.pdfjs = pdfjs;
     this.pdf = pdf;
@@ -80,6 +93,12 @@ class Viewer {
     this.current = 1;
     this.scale = 1;
     this.base = null; // the first page's size at scale 1: the estimate for the others
+    this.records = records;
+    this.seen = new Set();
+    this.fresh = []; // pages seen since the last statement
+    this.completed = false;
+    this.settling = null;
+    this.soon = null;
   }
 
   async start() {
@@ -99,6 +118,17 @@ class Viewer {
     }
     this.observe();
     this.update();
+    const resume = /^page=(\d+)$/.exec(this.root.getAttribute("data-resume") || "");
+    if (resume) {
+      this.go(Number(resume[1]));
+    }
+    if (this.records) {
+      this.soon = this.records.pace(() => this.report());
+      this.records.leave(() => {
+        this.look();
+        this.report();
+      });
+    }
   }
 
   buildToolbar() {
@@ -191,6 +221,42 @@ class Viewer {
       this.update();
     }
     this.free();
+    clearTimeout(this.settling);
+    this.settling = setTimeout(() => this.look(), SETTLE);
+  }
+
+  /* Pages with at least half of themselves (or of the view) in view are seen. */
+  look() {
+    const top = this.area.scrollTop;
+    const bottom = top + this.area.clientHeight;
+    for (const page of this.pages) {
+      const start = page.box.offsetTop;
+      const end = start + page.box.offsetHeight;
+      const shown = Math.min(end, bottom) - Math.max(start, top);
+      if (shown > 0 && shown >= Math.min(end - start, bottom - top) / 2
+          && !this.seen.has(page.number)) {
+        this.seen.add(page.number);
+        this.fresh.push(page.number);
+      }
+    }
+    if (this.fresh.length && this.soon) {
+      this.soon();
+    }
+  }
+
+  report() {
+    const extensions = {
+      [LOCATION]: `page=${this.current}`,
+      [PROGRESS]: Math.floor((this.seen.size * 100) / this.total),
+    };
+    if (this.fresh.length) {
+      extensions[PAGES] = this.fresh.sort((a, b) => a - b);
+      this.fresh = [];
+    }
+    const completes = !this.completed && this.seen.size >= 0.9 * this.total;
+    this.completed = this.completed || completes;
+    const result = completes ? { completion: true, extensions } : { extensions };
+    this.records.send(completes ? "completed" : "progressed", { result });
   }
 
   update() {
@@ -345,7 +411,8 @@ async function open(root) {
       enableXfa: false,
     }).promise;
     loading.remove();
-    await new Viewer(root, pdfjs, pdf).start();
+    const records = window.KalanRecords ? window.KalanRecords.start(root) : null;
+    await new Viewer(root, pdfjs, pdf, records).start();
   } catch (error) {
     console.error(error);
     loading.textContent = text(root, "error", "This document cannot be shown.");
