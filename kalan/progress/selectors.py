@@ -3,6 +3,7 @@
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
@@ -39,6 +40,8 @@ def _resume_url(node_id: uuid.UUID, resume: dict[str, Any]) -> str:
         page = location.removeprefix("page=")
         if page.isdigit():
             return f"{url}?page={page}"
+    if isinstance(location, str) and location.startswith("epubcfi("):
+        return f"{url}?{urlencode({'cfi': location})}"
     return url
 
 

@@ -312,7 +312,11 @@ def test_only_get_and_head_are_answered(library: Library, learner: User) -> None
 # ---------------------------------------------------------------- the page around every player
 
 
-@pytest.mark.parametrize("kind", sorted(RESOURCE_KINDS))
+# Exercises are practised on a page of their own (the assessments app).
+PLAYED_HERE = sorted(set(RESOURCE_KINDS) - {Kind.EXERCISE})
+
+
+@pytest.mark.parametrize("kind", PLAYED_HERE)
 def test_every_kind_has_a_page_with_one_h1_a_way_back_and_its_credits(
     kind: str, library: Library, learner: User
 ) -> None:
@@ -419,12 +423,11 @@ def test_the_epub_reader_gets_the_book(library: Library, learner: User) -> None:
     ]
 
 
-def test_the_exercise_page_says_when_its_questions_arrive(library: Library, learner: User) -> None:
+def test_an_exercise_is_practised_on_its_own_page(library: Library, learner: User) -> None:
     node = library[Kind.EXERCISE]
-    outline, html = open_page(signed_in(learner), node)
-    assert "arrive with the learning-records release" in html
-    assert node.description in " ".join(outline.text["p"])
-    assert not outline.all("iframe")
+    response = signed_in(learner).get(reverse("players:play", args=[node.id]))
+    assert response.status_code == 302
+    assert response["Location"] == f"/practice/{node.id}/"
 
 
 # ---------------------------------------------------------------- zip packages
@@ -722,7 +725,6 @@ def test_without_libzim_the_zim_page_says_so(
         (Kind.CMI5, 4),
         (Kind.H5P, 4),
         (Kind.ZIM, 4),
-        (Kind.EXERCISE, 4),
     ],
 )
 def test_a_player_page_costs_a_fixed_number_of_queries(

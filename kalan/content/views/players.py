@@ -37,7 +37,7 @@ from urllib.parse import unquote, urlsplit
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext_lazy as _
@@ -125,6 +125,14 @@ def resource_page_url(node_id: uuid.UUID) -> str | None:
     """The library's page of the resource, while the library pages exist."""
     try:
         return reverse("library:resource", args=[node_id])
+    except NoReverseMatch:
+        return None
+
+
+def practice_url(node_id: uuid.UUID) -> str | None:
+    """Where an exercise is practised (the assessments app), while that app is installed."""
+    try:
+        return reverse("assessments:practice", args=[node_id])
     except NoReverseMatch:
         return None
 
@@ -336,6 +344,8 @@ def _resume_point(request: HttpRequest, kind: str) -> str:
 def play(request: HttpRequest, node_id: uuid.UUID) -> HttpResponse:
     """The player of one resource, chosen by its kind."""
     node = _resource_or_404(request, node_id)
+    if node.kind == Kind.EXERCISE and (practice := practice_url(node.id)):
+        return redirect(practice)
     context_for = KINDS.get(node.kind)
     if context_for is None:
         raise Http404

@@ -111,3 +111,12 @@ def test_roll_ups_of_topics_and_channels(channel: dict[str, Any]) -> None:
     assert (whole.resources, whole.started, whole.completed) == (3, 3, 2)
     other = make_person(school=make_school())
     assert channel_roll_up(other.id, channel["channel"].id).started == 0
+
+
+def test_a_book_resumes_at_its_place() -> None:
+    from kalan.progress.selectors import _resume_url
+
+    node_id = uuid.uuid4()
+    url = _resume_url(node_id, {"location": "epubcfi(/6/8[chapter_2]!/4/2/1:0)"})
+    assert url == f"/play/{node_id}/?cfi=epubcfi%28%2F6%2F8%5Bchapter_2%5D%21%2F4%2F2%2F1%3A0%29"
+    assert _resume_url(node_id, {"location": "somewhere"}) == f"/play/{node_id}/"
