@@ -65,6 +65,12 @@ def roles_of(user: User) -> Roles:
     return roles
 
 
+def is_admin(user: User) -> bool:
+    """A school admin somewhere, or a superuser: who may manage the instance's pages."""
+    roles = roles_of(user)
+    return roles.superuser or bool(roles.admin_of)
+
+
 def forget_roles(user: User) -> None:
     user.__dict__.pop("_kalan_roles", None)
 

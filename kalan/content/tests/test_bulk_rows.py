@@ -67,6 +67,8 @@ def test_nothing_to_insert_is_no_query(django_assert_num_queries):
 def test_rows_that_break_a_unique_constraint_are_skipped_when_asked():
     channel = make_channel(title="Premier")
     insert_rows([channel])
-    insert_rows([make_channel(id=channel.id, title="Second"), make_channel()], ignore_conflicts=True)
+    insert_rows(
+        [make_channel(id=channel.id, title="Second"), make_channel()], ignore_conflicts=True
+    )
     assert Channel.objects.count() == 2
     assert Channel.objects.get(id=channel.id).title == "Premier"

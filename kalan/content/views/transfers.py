@@ -32,7 +32,7 @@ from kalan.content.selectors import list_channels
 from kalan.content.sources import SourceError, open_source
 from kalan.content.transfers import browse_channel, browse_source, find_usb_libraries
 from kalan.core.errors import KalanError
-from kalan.schools.roles import roles_of
+from kalan.schools.roles import is_admin
 
 RECENT_TRANSFERS = 10
 GET_AND_POST = ["GET", "POST"]
@@ -42,8 +42,7 @@ def library_admin(request: HttpRequest) -> User:
     """The signed-in school admin or superuser; anyone else gets a 404."""
     user = request.user
     assert isinstance(user, User)
-    roles = roles_of(user)
-    if not (roles.superuser or roles.admin_of):
+    if not is_admin(user):
         raise Http404
     return user
 

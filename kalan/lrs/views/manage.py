@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kalan.accounts.models import User
 from kalan.lrs.auth import new_credentials
 from kalan.lrs.models import Credential
-from kalan.schools.roles import roles_of
+from kalan.schools.roles import is_admin
 
 
 class CredentialForm(forms.Form):
@@ -29,8 +29,7 @@ def _admin(request: HttpRequest) -> User:
     """The signed-in school admin or superuser; anyone else gets a 404."""
     user = request.user
     assert isinstance(user, User)
-    roles = roles_of(user)
-    if not (roles.superuser or roles.admin_of):
+    if not is_admin(user):
         raise Http404
     return user
 

@@ -36,7 +36,7 @@ from kalan.schools.forms import (
 )
 from kalan.schools.models import School, SchoolRole
 from kalan.schools.permissions import access_school_by_id, access_user_by_id
-from kalan.schools.roles import roles_of
+from kalan.schools.roles import is_admin
 
 T = TypeVar("T")
 PEOPLE_PER_PAGE = 50
@@ -50,8 +50,7 @@ def admin_user(request: HttpRequest) -> User:
     """The signed-in school admin or superuser; anyone else gets a 404."""
     user = request.user
     assert isinstance(user, User)
-    roles = roles_of(user)
-    if not (roles.superuser or roles.admin_of):
+    if not is_admin(user):
         raise Http404
     return user
 
