@@ -148,3 +148,25 @@ def serving_kalan(home: Path, env: dict[str, str], *extra_args: str) -> Iterator
         code = _stop(process)
     assert code is not None, f"kalan start ignored SIGTERM for {STOP_SECONDS} s"
     assert code == 0, f"kalan start exited with {code} on SIGTERM:\n{log.read_text()}"
+
+
+@contextmanager
+def serving_demo_with(package: Path, home: Path, database_prefix: str) -> Iterator[str]:
+    """`kalan start` on the demo school plus the channel package `package`; yields its URL.
+
+    The instance gets `home` and, on PostgreSQL, a database of its own.
+    """
+    with own_database(database_prefix) as database_url:
+        env = server_env(home, database_url)
+        for command in (["demo"], ["content", "import", str(package)]):
+            done = subprocess.run(
+                kalan_command(*command),
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            assert done.returncode == 0, f"kalan {command}:\n{done.stdout}\n{done.stderr}"
+        with serving_kalan(home, env) as url:
+            yield url

@@ -14,7 +14,6 @@ refuses without asking again.
 import io
 import json
 import re
-import subprocess
 import time
 import uuid
 import zipfile
@@ -33,7 +32,7 @@ from kalan.content.builder import build_channel
 from tests.e2e.conftest import PASSWORDS, SignIn, submit_sign_in_form
 from tests.e2e.test_accessibility import axe_problems
 from tests.e2e.test_players import DEMO, open_player, wait_for_book, wait_for_document
-from tests.support import kalan_command, own_database, server_env, serving_kalan
+from tests.support import serving_demo_with
 
 pytestmark = pytest.mark.browser
 
@@ -526,20 +525,8 @@ def h5p_url(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Itera
     (source / "kalan.yaml").write_text(H5P_METADATA, encoding="utf-8")
     (source / "activity.h5p").write_bytes(h5p_package())
     build_channel(source, package, key=Ed25519PrivateKey.generate(), publisher="Kalan project")
-    with own_database("kalan_e2e_records") as database_url:
-        env = server_env(home, database_url)
-        for command in (["demo"], ["content", "import", str(package)]):
-            done = subprocess.run(
-                kalan_command(*command),
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
-            assert done.returncode == 0, f"kalan {command}:\n{done.stdout}\n{done.stderr}"
-        with serving_kalan(home, env) as url:
-            yield url
+    with serving_demo_with(package, home, "kalan_e2e_records") as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ third-party content) and the corpus's small.zim.
 
 import re
 import shutil
-import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
@@ -40,7 +39,7 @@ from tests.e2e.conftest import (
     submit_sign_in_form,
 )
 from tests.e2e.test_accessibility import axe_problems, structure_problems
-from tests.support import kalan_command, own_database, server_env, serving_kalan
+from tests.support import serving_demo_with
 
 pytestmark = pytest.mark.browser
 
@@ -328,20 +327,8 @@ def extra_url(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Ite
     if (zim := corpus_zim()) is not None:
         shutil.copyfile(zim, source / "small.zim")
     build_channel(source, package, key=Ed25519PrivateKey.generate(), publisher="Kalan project")
-    with own_database("kalan_e2e_players") as database_url:
-        env = server_env(home, database_url)
-        for command in (["demo"], ["content", "import", str(package)]):
-            done = subprocess.run(
-                kalan_command(*command),
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
-            assert done.returncode == 0, f"kalan {command}:\n{done.stdout}\n{done.stderr}"
-        with serving_kalan(home, env) as url:
-            yield url
+    with serving_demo_with(package, home, "kalan_e2e_players") as url:
+        yield url
 
 
 @pytest.fixture
