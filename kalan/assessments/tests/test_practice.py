@@ -11,8 +11,9 @@ from kalan.assessments.models import Answer
 from kalan.assessments.services import HINTS_USED
 from kalan.content.activities import resource_activity_id
 from kalan.content.kinds import FileRole, Kind
-from kalan.content.models import Channel, ContentNode, NodeFile
+from kalan.content.models import ContentNode, NodeFile
 from kalan.content.store import hub_library
+from kalan.content.tests.factories import make_resource
 from kalan.lrs.models import Statement
 from kalan.progress.models import ResourceProgress, Status
 from kalan.schools.tests.factories import make_person, make_school
@@ -93,17 +94,7 @@ RIGHT: dict[str, dict[str, Any]] = {
 def _exercise_node(items: list[dict[str, Any]], **extra: Any) -> ContentNode:
     exercise = {"title": "Calcul", "language": "fr", "items": items, **extra}
     stored = hub_library().install_bytes(json.dumps(exercise).encode())
-    channel = Channel.objects.create(
-        id=uuid.uuid4(), version=1, title="Maths", public_key="k", manifest_sha256="0" * 64
-    )
-    node = ContentNode.objects.create(
-        id=uuid.uuid4(),
-        channel=channel,
-        path="0001",
-        kind=Kind.EXERCISE,
-        title="Calcul",
-        language="fr",
-    )
+    node = make_resource(Kind.EXERCISE, title="Calcul", language="fr")
     NodeFile.objects.create(
         node=node, sha256=stored.sha256, size=stored.size, role=FileRole.MAIN, ext="json"
     )

@@ -22,7 +22,7 @@ from PIL import Image
 from kalan.content.importer import import_channel
 from kalan.content.kinds import FileRole, Kind
 from kalan.content.manifest import FORMAT, dump, public_key_text, sign
-from kalan.content.models import Channel
+from kalan.content.models import Channel, ContentNode
 from kalan.content.sources import DirectorySource
 from kalan.content.store import LibraryFolder
 
@@ -377,3 +377,27 @@ def shelf_fixture(
     with django_db_blocker.unblock(), transaction.atomic():
         yield make_shelf(tmp_path_factory.mktemp("shelf"))
         transaction.set_rollback(True)
+
+
+# ---------------------------------------------------------------- rows without files
+
+
+def make_installed_channel(*, title: str = "Sciences") -> Channel:
+    """An installed channel row, for tests that need resources but no files."""
+    return Channel.objects.create(
+        id=uuid.uuid4(), version=1, title=title, public_key="k", manifest_sha256="0" * 64
+    )
+
+
+def make_resource(
+    kind: str, *, title: str = "Le cycle de l'eau", channel: Channel | None = None, **fields: Any
+) -> ContentNode:
+    """One library node of `kind` at the top of a channel (a new one unless given)."""
+    fields.setdefault("path", "0001")
+    return ContentNode.objects.create(
+        id=uuid.uuid4(),
+        channel=channel or make_installed_channel(),
+        kind=kind,
+        title=title,
+        **fields,
+    )

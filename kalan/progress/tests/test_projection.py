@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from kalan.accounts.xapi import actor_for
 from kalan.content.activities import resource_activity_id
-from kalan.content.models import Channel, ContentNode
+from kalan.content.models import ContentNode
+from kalan.content.tests.factories import make_resource
 from kalan.lrs import projections
 from kalan.lrs.auth import KALAN_AUTHORITY
 from kalan.lrs.statements import store_statements
@@ -33,17 +34,7 @@ START = dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC)
 
 
 def _node(kind: str = "video", **fields: Any) -> ContentNode:
-    channel = Channel.objects.create(
-        id=uuid.uuid4(), version=1, title="Sciences", public_key="k", manifest_sha256="0" * 64
-    )
-    return ContentNode.objects.create(
-        id=uuid.uuid4(),
-        channel=channel,
-        path="0001",
-        kind=kind,
-        title="Le cycle de l'eau",
-        **fields,
-    )
+    return make_resource(kind, **fields)
 
 
 def _statement(

@@ -1,14 +1,13 @@
 """A SCORM course saving its run-time data through the bridge shows as the learner's progress."""
 
 import json
-import uuid
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from kalan.content.activities import resource_activity_id
-from kalan.content.models import Channel, ContentNode
+from kalan.content.tests.factories import make_resource
 from kalan.content.views.zipcontent import scorm_token
 from kalan.lrs.models import Statement
 from kalan.progress.models import ResourceProgress, Status
@@ -20,17 +19,7 @@ ADL = "http://adlnet.gov/expapi/verbs/"
 @pytest.mark.django_db
 def test_a_commit_through_the_bridge_records_statements_and_progress() -> None:
     learner = make_person(school=make_school())
-    channel = Channel.objects.create(
-        id=uuid.uuid4(), version=1, title="Cours", public_key="k", manifest_sha256="0" * 64
-    )
-    node = ContentNode.objects.create(
-        id=uuid.uuid4(),
-        channel=channel,
-        path="0001",
-        kind="scorm",
-        title="Fractions",
-        options={"scorm_version": "1.2"},
-    )
+    node = make_resource("scorm", title="Fractions", options={"scorm_version": "1.2"})
     url = reverse("players:scorm-state", args=[scorm_token(learner.id, node.id)])
     saved = {
         "cmi": {
