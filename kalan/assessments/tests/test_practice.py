@@ -197,7 +197,7 @@ def test_hints_come_one_at_a_time_without_a_script(learner_client: tuple[Any, Cl
 def test_mastery_four_of_the_last_five(learner_client: tuple[Any, Client]) -> None:
     learner, client = learner_client
     node = _exercise_node(ITEMS[:5])
-    answers = [
+    answers: list[tuple[str, dict[str, Any]]] = [
         ("stars", {"choice": "three"}),
         ("even", {"choice": ["a"]}),
         ("sum", {"answer": "true"}),

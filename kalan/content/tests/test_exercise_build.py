@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -17,7 +18,7 @@ from kalan.content.tests.factories import png
 
 pytestmark = pytest.mark.django_db
 
-EXERCISE = {
+EXERCISE: dict[str, Any] = {
     "title": "Les pots",
     "language": "fr",
     "items": [
@@ -35,7 +36,7 @@ EXERCISE = {
 }
 
 
-def _source(tmp_path: Path, exercise: dict[str, object]) -> Path:
+def _source(tmp_path: Path, exercise: dict[str, Any]) -> Path:
     folder = tmp_path / "source" / "Pratique"
     (folder / "images").mkdir(parents=True)
     (folder / "sons").mkdir()
