@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from kalan.assessments import services
@@ -45,13 +45,22 @@ def _exercise_or_404(request: HttpRequest, node_id: uuid.UUID) -> InstalledExerc
 def _rule_text(exercise: Exercise) -> str:
     rule = exercise.mastery
     if isinstance(rule, MOfN):
-        return _("Answer %(m)d of the last %(n)d questions right.") % {"m": rule.m, "n": rule.n}
+        return ngettext(
+            "Answer %(m)d of the last %(n)d question right.",
+            "Answer %(m)d of the last %(n)d questions right.",
+            rule.n,
+        ) % {"m": rule.m, "n": rule.n}
     if isinstance(rule, NInARow):
-        return _("Answer %(n)d questions right in a row.") % {"n": rule.n}
-    return _("Answer %(percent)d %% of at least %(minimum)d questions right.") % {
-        "percent": rule.percent,
-        "minimum": rule.minimum,
-    }
+        return ngettext(
+            "Answer %(n)d question right in a row.",
+            "Answer %(n)d questions right in a row.",
+            rule.n,
+        ) % {"n": rule.n}
+    return ngettext(
+        "Answer %(percent)d %% of at least %(minimum)d question right.",
+        "Answer %(percent)d %% of at least %(minimum)d questions right.",
+        rule.minimum,
+    ) % {"percent": rule.percent, "minimum": rule.minimum}
 
 
 def _shown_item(

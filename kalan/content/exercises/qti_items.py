@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kalan.content.exercises.errors import ExerciseError, in_item
 from kalan.content.exercises.markup import is_language_tag
@@ -141,7 +142,13 @@ def _interactions(context: Context, body: ET.Element) -> list[ET.Element]:
     block = [node for node in found if node.tag in BLOCK_INTERACTIONS]
     if block and len(found) > 1:
         raise context.fail(
-            _("the QTI item has %(count)d interactions (%(names)s); a Kalan item asks one question")
+            ngettext(
+                "the QTI item has %(count)d interaction (%(names)s);"
+                " a Kalan item asks one question",
+                "the QTI item has %(count)d interactions (%(names)s);"
+                " a Kalan item asks one question",
+                len(found),
+            )
             % {
                 "count": len(found),
                 "names": ", ".join(qti_name(node.tag, context.version) for node in found),
