@@ -445,6 +445,9 @@ def _remember_definitions(statements: Iterable[dict[str, Any]]) -> None:
         )
         for key, (activity_id, definition) in definitions.items()
     ]
+    # In key order: two transactions upserting the same activities lock them in one order,
+    # so they queue instead of deadlocking (PostgreSQL).
+    rows.sort(key=lambda row: row.key)
     insert_rows(rows, update_on_conflict=True)
 
 

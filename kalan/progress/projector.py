@@ -90,6 +90,10 @@ def _resources(node_ids: set[uuid.UUID]) -> dict[uuid.UUID, Resource]:
     return {node_id: Resource(duration, page_count) for node_id, duration, page_count in rows}
 
 
+def _row_key(row: ResourceProgress) -> uuid.UUID:
+    return row.id
+
+
 def _locked_rows(
     items: Sequence[tuple[Pair, bool, StoredStatement]],
 ) -> dict[Pair, ResourceProgress]:
@@ -115,8 +119,11 @@ def _locked_rows(
         found = {row.id: row for row in ResourceProgress.objects.filter(id__in=list(placeholders))}
         rows = [found.get(key, placeholder) for key, placeholder in placeholders.items()]
     else:
-        insert_rows(list(placeholders.values()), ignore_conflicts=True)
-        rows = list(ResourceProgress.objects.select_for_update().filter(id__in=list(placeholders)))
+        # Rows are made and locked in id order, the same in every transaction: no deadlock.
+        made = sorted(placeholders.values(), key=_row_key)
+        insert_rows(made, ignore_conflicts=True)
+        locked = ResourceProgress.objects.select_for_update().filter(id__in=list(placeholders))
+        rows = list(locked.order_by("id"))
     return {(row.user_id, row.node_id): row for row in rows}
 
 
@@ -148,7 +155,8 @@ def _fold(items: Sequence[tuple[Pair, bool, StoredStatement]]) -> None:
         row.time_spent_ms = state.time_ms
         row.resume = state.resume
         row.detail = state.detail()
-    insert_rows(list(rows.values()), update_on_conflict=True)
+    written = sorted(rows.values(), key=_row_key)
+    insert_rows(written, update_on_conflict=True)
 
 
 def _compute_again(pairs: set[Pair]) -> None:
