@@ -6,6 +6,9 @@ from django.db.models import Q
 from django.http import HttpRequest
 
 from kalan.accounts.models import User, normalize_username
+from kalan.core import sql
+
+_USERS = sql.ModelRows(User)
 
 
 class SchoolUsernameBackend(ModelBackend):
@@ -36,4 +39,15 @@ class SchoolUsernameBackend(ModelBackend):
         user = candidates[0]
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
+        return None
+
+    def get_user(self, user_id: Any) -> User | None:
+        """The signed-in person of a session (by one hand-written query: every request asks)."""
+        try:
+            key = sql.uuid_param(user_id)
+        except (TypeError, ValueError, AttributeError):
+            return None
+        found = _USERS.where(f"{sql.quote('id')} = %s", [key])
+        if found and self.user_can_authenticate(found[0]):
+            return found[0]
         return None

@@ -9,6 +9,7 @@ driver takes as they are.
 """
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
@@ -29,13 +30,54 @@ _AS_IS = frozenset(
 )
 
 
-def _value_of(
-    field: models.Field[Any, Any], connection: BaseDatabaseWrapper
-) -> Callable[[models.Model], Any]:
+ValueOf = Callable[[models.Model, BaseDatabaseWrapper], Any]
+
+
+def _value_of(field: models.Field[Any, Any]) -> ValueOf:
     if field.get_internal_type() in _AS_IS:
         attname = field.attname
-        return lambda obj: getattr(obj, attname)
-    return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
+        return lambda obj, _connection: getattr(obj, attname)
+    return lambda obj, connection: field.get_db_prep_save(field.pre_save(obj, True), connection)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    sql: str
+    values: list[ValueOf]
+
+
+# (model, vendor, update_on_conflict, ignore_conflicts) -> the INSERT and how to read values.
+_plans: dict[tuple[type[models.Model], str, bool, bool], _Plan] = {}
+
+
+def _plan(
+    model: type[models.Model],
+    connection: BaseDatabaseWrapper,
+    update_on_conflict: bool,
+    ignore_conflicts: bool,
+) -> _Plan:
+    key = (model, connection.vendor, update_on_conflict, ignore_conflicts)
+    plan = _plans.get(key)
+    if plan is not None:
+        return plan
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not isinstance(f, AutoFieldMixin)]
+    quote = connection.ops.quote_name
+    columns = [quote(f.column) for f in fields]
+    # Names come from the model's definition, quoted; every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)})"  # noqa: S608
+        f" VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    if update_on_conflict:
+        pk = quote(meta.pk.column)
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != pk)
+        sql += f" ON CONFLICT ({pk}) DO UPDATE SET {updates}"
+    elif ignore_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
+    plan = _Plan(sql, [_value_of(f) for f in fields])
+    _plans[key] = plan
+    return plan
 
 
 def insert_rows(
@@ -52,23 +94,22 @@ def insert_rows(
     """
     if not objects:
         return
-    meta = type(objects[0])._meta
     connection = connections[DEFAULT_DB_ALIAS]  # this thread's, looked up once
-    fields = [f for f in meta.concrete_fields if not isinstance(f, AutoFieldMixin)]
-    quote = connection.ops.quote_name
-    columns = [quote(f.column) for f in fields]
-    # Names come from the model's definition, quoted; every value is a parameter.
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)})"  # noqa: S608
-        f" VALUES ({', '.join(['%s'] * len(columns))})"
-    )
-    if update_on_conflict:
-        key = quote(meta.pk.column)
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != key)
-        sql += f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
-    elif ignore_conflicts:
-        sql += " ON CONFLICT DO NOTHING"
-    values = [_value_of(f, connection) for f in fields]
-    rows = [tuple(value(obj) for value in values) for obj in objects]
+    plan = _plan(type(objects[0]), connection, update_on_conflict, ignore_conflicts)
+    values = plan.values
+    rows = [tuple(value(obj, connection) for value in values) for obj in objects]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        cursor.executemany(plan.sql, rows)
+
+
+def insert_values(
+    model: type[models.Model], rows: Sequence[Sequence[Any]], *, ignore_conflicts: bool = False
+) -> None:
+    """INSERT rows given as database values, in the order of `model`'s columns
+    (auto-increment key left out), as `insert_rows` would write them."""
+    if not rows:
+        return
+    connection = connections[DEFAULT_DB_ALIAS]
+    plan = _plan(model, connection, False, ignore_conflicts)
+    with connection.cursor() as cursor:
+        cursor.executemany(plan.sql, rows)

@@ -28,7 +28,8 @@ from django.db import DatabaseError, connection, transaction
 
 from kalan.accounts.models import User
 from kalan.accounts.xapi import user_id_of
-from kalan.core.bulk import insert_rows
+from kalan.core import sql
+from kalan.core.bulk import insert_rows, insert_values
 from kalan.lrs import keys
 from kalan.lrs.group_commit import GroupCommit
 from kalan.lrs.indexing import CONTEXT_ACTIVITY_KINDS, index_keys
@@ -178,10 +179,29 @@ def _voiding_targets(rows: Iterable[Statement]) -> dict[uuid.UUID, uuid.UUID]:
 # (statement id, target id, stored_us, verb id) of a statement that targets another.
 Referrer = tuple[uuid.UUID, uuid.UUID, int, str]
 
+# The lookups made for every statement stored are written by hand (kalan/core/sql.py).
+_STATEMENTS = Statement._meta.db_table
+_INDEX = StatementIndex._meta.db_table
+
+
+def _by_ids(columns: str, key: str, ids: Sequence[uuid.UUID]) -> list[tuple[Any, ...]]:
+    """`columns` of the statements whose `key` column is one of `ids`."""
+    if not ids:
+        return []
+    return sql.fetch(
+        f"SELECT {columns} FROM {sql.quote(_STATEMENTS)}"  # noqa: S608
+        f" WHERE {sql.quote(key)} IN ({sql.marks(len(ids))})",
+        [sql.uuid_param(i) for i in ids],
+    )
+
+
+def _stored_bodies(ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    return {sql.as_uuid(i): body for i, body in _by_ids('"id", "body"', "id", ids)}
+
 
 def _referrers(target_ids: Sequence[uuid.UUID]) -> list[Referrer]:
-    rows = Statement.objects.filter(target_id__in=target_ids)
-    return list(rows.values_list("id", "target_id", "stored_us", "verb_id"))
+    rows = _by_ids('"id", "target_id", "stored_us", "verb_id"', "target_id", target_ids)
+    return [(sql.as_uuid(i), sql.as_uuid(t), stored_us, verb) for i, t, stored_us, verb in rows]
 
 
 def _apply_voiding(new_rows: Sequence[Statement], referrers: Sequence[Referrer]) -> set[uuid.UUID]:
@@ -215,11 +235,18 @@ def _inherited_keys(pending: Sequence[_Pending]) -> None:
     """Add to each StatementRef statement the index keys of its target (stored or new)."""
     by_id = {item.row.id: item for item in pending}
     target_ids = {item.row.target_id for item in pending if item.row.target_id}
+    if not target_ids:
+        return
     stored_keys: dict[uuid.UUID, set[int]] = {}
-    for statement_id, key in StatementIndex.objects.filter(
-        statement_id__in=target_ids - set(by_id)
-    ).values_list("statement_id", "key"):
-        stored_keys.setdefault(statement_id, set()).add(key)
+    earlier = sorted(target_ids - set(by_id))
+    if earlier:
+        rows = sql.fetch(
+            f'SELECT "statement_id", "key" FROM {sql.quote(_INDEX)}'  # noqa: S608
+            f' WHERE "statement_id" IN ({sql.marks(len(earlier))})',
+            [sql.uuid_param(i) for i in earlier],
+        )
+        for statement_id, key in rows:
+            stored_keys.setdefault(sql.as_uuid(statement_id), set()).add(key)
     # New statements may target new statements: settle in as many rounds as the chain is long.
     for _round in range(len(pending)):
         changed = False
@@ -245,11 +272,11 @@ def _propagate_to_referrers(pending: Sequence[_Pending], referrers: list[Referre
     visited = set(frontier)
     while referrers:
         rows = [
-            StatementIndex(statement_id=referrer, key=key, stored_us=stored_us)
+            (sql.uuid_param(referrer), key, stored_us)
             for referrer, target, stored_us, _verb in referrers
             for key in frontier[target]
         ]
-        insert_rows(rows, ignore_conflicts=True)
+        insert_values(StatementIndex, rows, ignore_conflicts=True)
         frontier = {
             referrer: frontier[target]
             for referrer, target, _stored, _verb in referrers
@@ -297,7 +324,7 @@ def _prepare(
 def _write_together(requests: Sequence[_Request]) -> list[list[str] | Exception]:
     """Store the requests in the caller's transaction; a conflicting one is left out."""
     ids = [item.row.id for request in requests for item in request.pending]
-    stored = dict(Statement.objects.filter(id__in=ids).values_list("id", "body"))
+    stored = _stored_bodies(ids)
     seen: dict[uuid.UUID, _Pending] = {}
     accepted: list[_Request] = []
     outcomes: list[list[str] | Exception] = []
@@ -320,13 +347,11 @@ def _write_together(requests: Sequence[_Request]) -> list[list[str] | Exception]
 def _insert(new: Sequence[_Pending], attachments: Sequence[AttachmentBytes]) -> None:
     _inherited_keys(new)
     insert_rows([item.row for item in new])
-    insert_rows(
-        [
-            StatementIndex(statement_id=item.row.id, key=key, stored_us=item.row.stored_us)
-            for item in new
-            for key in item.keys
-        ]
-    )
+    index_rows = []
+    for item in new:
+        statement_id, stored_us = sql.uuid_param(item.row.id), item.row.stored_us
+        index_rows += [(statement_id, key, stored_us) for key in item.keys]
+    insert_values(StatementIndex, index_rows)
     referrers = _referrers([item.row.id for item in new])
     _propagate_to_referrers(new, referrers)
     voided = _apply_voiding([item.row for item in new], referrers)
@@ -436,7 +461,14 @@ def _remember_definitions(statements: Iterable[dict[str, Any]]) -> None:
                 definitions[key] = (str(activity["id"]), _merged(old, definition))
     if not definitions:
         return
-    stored = dict(Activity.objects.filter(key__in=definitions).values_list("key", "definition"))
+    wanted = sorted(definitions)
+    stored = dict(
+        sql.fetch(
+            f'SELECT "key", "definition" FROM {sql.quote(Activity._meta.db_table)}'  # noqa: S608
+            f' WHERE "key" IN ({sql.marks(len(wanted))})',
+            wanted,
+        )
+    )
     rows = [
         Activity(
             key=key,

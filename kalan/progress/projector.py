@@ -16,6 +16,7 @@ from django.db import connection
 
 from kalan.content.activities import node_id_of
 from kalan.content.models import ContentNode
+from kalan.core import sql
 from kalan.core.bulk import insert_rows
 from kalan.lrs.indexing import CONTEXT_ACTIVITY_KINDS
 from kalan.lrs.projections import StoredStatement, statements_of
@@ -25,6 +26,9 @@ from kalan.progress.models import ResourceProgress
 _ROW_NAMESPACE: Final = uuid.UUID("5d1c3c7e-9f0e-5a55-8a4c-70726f677265")
 
 Pair = tuple[uuid.UUID, uuid.UUID]  # (learner, resource)
+
+# Read for every statement stored: by hand-written SQL (kalan/core/sql.py).
+_ROWS = sql.ModelRows(ResourceProgress)
 
 
 def row_id(user_id: uuid.UUID, node_id: uuid.UUID) -> uuid.UUID:
@@ -115,15 +119,17 @@ def _locked_rows(
                 first_at=stored.timestamp,
                 last_at=stored.timestamp,
             )
+    keys = sorted(placeholders)
+    among = f'"id" IN ({sql.marks(len(keys))})'
+    params = [sql.uuid_param(key) for key in keys]
     if connection.vendor == "sqlite":
-        found = {row.id: row for row in ResourceProgress.objects.filter(id__in=list(placeholders))}
+        found = {row.id: row for row in _ROWS.where(among, params)}
         rows = [found.get(key, placeholder) for key, placeholder in placeholders.items()]
     else:
         # Rows are made and locked in id order, the same in every transaction: no deadlock.
         made = sorted(placeholders.values(), key=_row_key)
         insert_rows(made, ignore_conflicts=True)
-        locked = ResourceProgress.objects.select_for_update().filter(id__in=list(placeholders))
-        rows = list(locked.order_by("id"))
+        rows = _ROWS.where(f'{among} ORDER BY "id" FOR UPDATE', params)
     return {(row.user_id, row.node_id): row for row in rows}
 
 
