@@ -31,6 +31,8 @@ def _object_ids(thing: dict[str, Any]) -> dict[str, Any]:
         return _agent_ids(thing)
     if object_type == "SubStatement":
         return _statement_ids(thing)
+    if object_type == "Activity":  # the id alone identifies it
+        return {"id": thing["id"]}
     return {key: thing[key] for key in ("objectType", "id") if key in thing}
 
 

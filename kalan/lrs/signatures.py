@@ -15,7 +15,7 @@ A signed statement carries a JSON Web Signature as an attachment whose usageType
   statement comparison rules (Data 2.3.1): "authority", "stored" and "attachments"
   are not compared; "id", "timestamp" and "version" only when both have them; times as
   instants; group members in any order; UUIDs and e-mail domains in any case; a single
-  context activity as a one-item array; numbers by value.
+  context activity as a one-item array; numbers by value; durations to 0.01 s.
 
 The x5c check catches mistakes, not forgeries (the note of 2.6.s5): no certificate is
 trusted, and expired ones are accepted, since statements outlive their certificates.
@@ -28,7 +28,7 @@ import itertools
 import json
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from cryptography import x509
@@ -217,7 +217,21 @@ def _canonical_string(value: str, key: str) -> str:
         return f"{address}{at}{domain.lower()}" if at else value
     if key in ("timestamp", "stored"):
         return _instant(value)
+    if key == "duration":
+        return _hundredths(value)
     return value
+
+
+_SECONDS = re.compile(r"(\d+(?:[.,]\d+)?)S\Z")
+
+
+def _hundredths(duration: str) -> str:
+    """A duration's seconds cut to 0.01 s: finer precision is not compared (xAPI 2.0 4.2.7)."""
+    match = _SECONDS.search(duration)
+    if match is None:
+        return duration
+    seconds = Decimal(match[1].replace(",", ".")).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    return f"{duration[: match.start()]}{seconds.normalize():f}S"
 
 
 def _instant(value: str) -> str:

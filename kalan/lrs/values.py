@@ -60,7 +60,8 @@ STATEMENT_VERSIONS: Final[Mapping[str, tuple[re.Pattern[str], str]]] = {
     "2.0.0": (re.compile(r"[12]\.0(?:\.\d+)?\Z"), '"1.0.x" or "2.0.x"'),
 }
 _LANGUAGE_TAG: Final = re.compile(
-    r"(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})"  # language and extended language subtags
+    # Language and extended language subtags; four letters are reserved, never assigned.
+    r"(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{5,8})"
     r"(?:-[a-z]{4})?(?:-(?:[a-z]{2}|\d{3}))?"  # script, region
     r"(?P<variants>(?:-(?:[a-z\d]{5,8}|\d[a-z\d]{3}))*)"
     r"(?P<extensions>(?:-[a-wyz\d](?:-[a-z\d]{2,8})+)*)"

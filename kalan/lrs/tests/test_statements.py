@@ -1,5 +1,6 @@
 """The statement resource through HTTP: storing, reading, filters, voiding, paging, versions."""
 
+import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -165,6 +166,22 @@ def test_the_version_header_is_required_and_checked(client: Client) -> None:
     old = xapi.request("GET", "statements", headers={"X-Experience-API-Version": "1.0.1"})
     assert old.status_code == 200
     assert old["X-Experience-API-Version"] == "1.0.3"
+    # A request that names no version this LRS speaks is answered in the oldest one.
+    missing = xapi.request("POST", "statements", headers={"X-Experience-API-Version": ""})
+    assert (missing.status_code, missing["X-Experience-API-Version"]) == (400, "1.0.3")
+
+
+def test_every_answer_of_the_statements_resource_says_how_consistent_it_is(
+    client: Client,
+) -> None:
+    """Refusals and misses too (X-Experience-API-Consistent-Through, XAPI-00161)."""
+    xapi = Xapi(client)
+    refused = xapi.get(statementId=new_id(), verb="http://adlnet.gov/expapi/verbs/x")
+    missing = xapi.get(statementId=new_id())
+    assert (refused.status_code, missing.status_code) == (400, 404)
+    for response in (refused, missing):
+        through = response["X-Experience-API-Consistent-Through"]
+        assert dt.datetime.fromisoformat(through) <= dt.datetime.now(dt.UTC)
 
 
 def test_about_needs_no_credentials(client: Client) -> None:
@@ -458,7 +475,7 @@ def test_formats_ids_and_canonical(xapi: Xapi) -> None:
     ids = json.loads(xapi.get(statementId=statement_id, format="ids").content)
     assert ids["verb"] == {"id": made["verb"]["id"]}
     assert ids["actor"] == {"objectType": "Agent", "mbox": "mailto:ama@example.org"}
-    assert ids["object"] == {"objectType": "Activity", "id": made["object"]["id"]}
+    assert ids["object"] == {"id": made["object"]["id"]}  # an activity: its id alone
     response = xapi.request(
         "GET",
         "statements",

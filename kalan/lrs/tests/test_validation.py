@@ -287,6 +287,11 @@ REFUSALS: dict[str, tuple[str, list[tuple[Any, Any]], str]] = {
         [("verb.display", {"something": "sent"})],
         'statement.verb.display["something"]: key is not a valid RFC 5646 language tag',
     ),
+    "display key with a reserved four-letter language": (
+        "A1",
+        [("verb.display", {"test": "sent"})],
+        'statement.verb.display["test"]: key is not a valid RFC 5646 language tag',
+    ),
     "display key with a repeated extension": (
         "A1",
         [("verb.display", {"zh-z-aaa-z-bbb-c-ccc": "sent"})],

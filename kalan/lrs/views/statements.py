@@ -270,10 +270,14 @@ def _respond(
         response = _with_attachments(document, bodies)
     else:
         response = HttpResponse(document, content_type="application/json")
+    return response
+
+
+def _consistent_through(response: HttpResponse) -> None:
+    """Every answer of the statements resource says up to when its results are complete."""
     response["X-Experience-API-Consistent-Through"] = iso(
         dt.datetime.now(dt.UTC) - CONSISTENCY_MARGIN
     )
-    return response
 
 
 def _get_one(request: XapiRequest) -> HttpResponse:
@@ -372,5 +376,5 @@ def _more(request: XapiRequest) -> HttpResponse:
     return _page_response(request, query, statement_page(query), statement_format, attachments)
 
 
-statements = xapi_endpoint(_statements)
-more = xapi_endpoint(_more)
+statements = xapi_endpoint(_statements, every_answer=_consistent_through)
+more = xapi_endpoint(_more, every_answer=_consistent_through)
