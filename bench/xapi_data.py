@@ -225,10 +225,12 @@ class StatementFactory:
 
 # --------------------------------------------------------------------------- instances (bench side)
 def install_kalan(source: str) -> dict[str, str]:
-    """Kalan into bench/.venv-xapi: the committed HEAD (`git archive`), or with source
-    "worktree" a copy of the work tree as it is now, so that edits made while the benchmark
-    runs do not change the code it measures. Kept while the commit is the same."""
-    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    """Kalan into bench/.venv-xapi: a commit (`git archive`; source "head" or a commit id),
+    or with source "worktree" a copy of the work tree as it is now, so that edits made while
+    the benchmark runs do not change the code it measures. Kept while the commit is the same."""
+    commit = "HEAD" if source in {"head", "worktree"} else source
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--verify", f"{commit}^{{commit}}"], capture_output=True, text=True, check=True).stdout.strip()
+    source = "head" if source != "worktree" else source
     marker = VENV / "kalan-source.json"
     wanted = {"source": source, "commit": head}
     if source == "head" and marker.exists() and json.loads(marker.read_text()) == wanted:

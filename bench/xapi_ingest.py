@@ -563,9 +563,9 @@ def report(res: dict[str, Any]) -> str:
         f"Command: `{res['command']}`",
         "",
         *(
-            [f"The {res['other_part']['part']} part comes from an earlier run: `{res['other_part']['command']}` "
-             f"({res['other_part']['started']} to {res['other_part']['finished']} UTC, Kalan `{res['other_part']['kalan']['commit'][:12]}`).", ""]
-            if res.get("other_part") else []
+            [f"{', '.join(res['earlier']['parts']).capitalize()}: from the earlier run `{res['earlier']['command']}` "
+             f"({res['earlier']['started']} to {res['earlier']['finished']} UTC, Kalan `{res['earlier']['kalan']['commit'][:12]}`).", ""]
+            if res.get("earlier") else []
         ),
         f"Run {res['started']} to {res['finished']} UTC. "
         + (
@@ -653,7 +653,7 @@ def main() -> int:
     ap.add_argument("--wait-quiet", type=float, default=0, metavar="MIN", help="wait up to MIN minutes for other processes to go quiet before each phase")
     ap.add_argument("--noise-limit", type=float, default=25, help="%% of a core other processes may take during a measured run before it is done again")
     ap.add_argument("--attempts", type=int, default=3, help="at most this many tries of a noisy run (the quietest is kept)")
-    ap.add_argument("--kalan", choices=["head", "worktree"], default="head", help="measure the committed HEAD (default) or a copy of the work tree, installed into bench/.venv-xapi")
+    ap.add_argument("--kalan", default="head", metavar="head|worktree|COMMIT", help="measure the committed HEAD (default), a copy of the work tree, or a commit; installed into bench/.venv-xapi")
     ap.add_argument("--reuse-fill", action="store_true", help="reads: use an instance this script filled before (same size and commit) instead of filling a new one")
     ap.add_argument("--keep", action="store_true", help="keep the instances (homes and PostgreSQL databases)")
     ap.add_argument("--out", default=None, help="output stem (default results/xapi-ingest-<date>)")
@@ -681,16 +681,21 @@ def main() -> int:
         "attempts": args.attempts,
     }
     stem = Path(args.out) if args.out else RESULTS / f"xapi-ingest-{res['date']}"
+    # With --only, what an earlier run of the same day measured and this one does not is kept.
     earlier = json.loads(stem.with_suffix(".json").read_text()) if args.only and stem.with_suffix(".json").exists() else {}
-    other = {"ingest": "reads", "reads": "ingest"}.get(args.only or "", "")
-    if earlier.get(other):  # a run of the other part, kept in the same report
-        res[other] = earlier[other]
-        res["other_part"] = {"part": other, **{k: earlier.get(k) for k in ("command", "started", "finished", "kalan", "machine")}}
+    kept_parts = []
+    if args.only == "reads" and earlier.get("ingest"):
+        res["ingest"] = earlier["ingest"]
+        kept_parts.append("ingest")
+    old_reads = [r for r in earlier.get("reads", []) if args.only == "ingest" or r["backend"] not in args.backends]
+    kept_parts += [f"reads on {r['backend']}" for r in old_reads]
+    if kept_parts:
+        res["earlier"] = {"parts": kept_parts, **{k: earlier.get("earlier", {}).get(k) or earlier.get(k) for k in ("command", "started", "finished", "kalan")}}
     try:
         if args.only != "reads":
             res["ingest"] = ingest(args, port)
+        res["reads"] = old_reads
         if args.only != "ingest":
-            res["reads"] = []
             for backend in args.backends:
                 if backend == "postgresql" and args.pg_fill_budget <= 0:
                     continue
