@@ -102,14 +102,26 @@ def insert_rows(
         cursor.executemany(plan.sql, rows)
 
 
+def row_values(obj: models.Model) -> tuple[Any, ...]:
+    """`obj`'s database values as `insert_rows` writes them, for `insert_values` later
+    (so that the work can be done before a transaction begins)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    plan = _plan(type(obj), connection, False, False)
+    return tuple(value(obj, connection) for value in plan.values)
+
+
 def insert_values(
-    model: type[models.Model], rows: Sequence[Sequence[Any]], *, ignore_conflicts: bool = False
+    model: type[models.Model],
+    rows: Sequence[Sequence[Any]],
+    *,
+    update_on_conflict: bool = False,
+    ignore_conflicts: bool = False,
 ) -> None:
     """INSERT rows given as database values, in the order of `model`'s columns
     (auto-increment key left out), as `insert_rows` would write them."""
     if not rows:
         return
     connection = connections[DEFAULT_DB_ALIAS]
-    plan = _plan(model, connection, False, ignore_conflicts)
+    plan = _plan(model, connection, update_on_conflict, ignore_conflicts)
     with connection.cursor() as cursor:
         cursor.executemany(plan.sql, rows)

@@ -159,7 +159,13 @@ def _alternate(raw: _Raw) -> _Raw:
     except UnicodeDecodeError:
         raise bad_request("the form is not UTF-8") from None
     form = _single_values(parse_qsl(text, keep_blank_values=True), "form field")
-    headers = {key: value for key, value in raw.headers.items() if key not in _FORM_HEADERS}
+    # Headers sent as headers count too (clients send credentials so); the form's win, and
+    # the form's own type and length are not the inner request's.
+    headers = {
+        key: value
+        for key, value in raw.headers.items()
+        if key not in {"content-type", "content-length"}
+    }
     for field_name in list(form):
         if field_name.lower() in _FORM_HEADERS:
             headers[field_name.lower()] = form.pop(field_name)
@@ -221,14 +227,17 @@ def xapi_endpoint(
     *,
     versioned: bool = True,
     public: bool = False,
+    methods: str = "",
     every_answer: Callable[[HttpResponse], None] | None = None,
 ) -> Callable[..., HttpResponse]:
     """A Django view running `handler` through the xAPI pipeline (see the module docstring).
 
     `versioned=False` accepts requests without the version header; `public`
-    ones need no credentials (their handler gets `auth.NOBODY`); `every_answer`
-    completes every response, refusals included.
+    ones need no credentials (their handler gets `auth.NOBODY`); a method not in
+    `methods` ("HEAD, GET", ...) is refused with 405 before the credentials are
+    looked at; `every_answer` completes every response, refusals included.
     """
+    allowed = {name.strip() for name in methods.split(",") if name.strip()}
 
     @csrf_exempt
     def view(request: HttpRequest, **kwargs: str) -> HttpResponse:
@@ -236,6 +245,12 @@ def xapi_endpoint(
             return _finish(HttpResponse(status=200), None, "OPTIONS")
         version: str | None = None
         method = request.method or "GET"
+        if allowed and method not in allowed and "method" not in request.GET:
+            response = error_response(405, f"{method} is not allowed here (allowed: {methods})")
+            response["Allow"] = methods
+            if every_answer is not None:
+                every_answer(response)
+            return _finish(response, _answer_version(request), method)
         try:
             xapi_request = _build(request, versioned=versioned, public=public)
             xapi_request.extra.update(kwargs)
@@ -251,6 +266,13 @@ def xapi_endpoint(
 
     view.__name__ = getattr(handler, "__name__", "xapi_view").lstrip("_")
     return view
+
+
+def _answer_version(request: HttpRequest) -> str:
+    try:
+        return negotiate_version(request.headers.get(VERSION_HEADER, ""))
+    except XapiError:
+        return UNVERSIONED_ANSWER
 
 
 def method_not_allowed(request: XapiRequest, allowed: str) -> HttpResponse:

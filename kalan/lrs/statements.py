@@ -29,7 +29,7 @@ from django.db import DatabaseError, connection, transaction
 from kalan.accounts.models import User
 from kalan.accounts.xapi import user_id_of
 from kalan.core import sql
-from kalan.core.bulk import insert_rows, insert_values
+from kalan.core.bulk import insert_rows, insert_values, row_values
 from kalan.lrs import keys
 from kalan.lrs.group_commit import GroupCommit
 from kalan.lrs.indexing import CONTEXT_ACTIVITY_KINDS, index_keys
@@ -63,6 +63,7 @@ class _Pending:
     statement: dict[str, Any]
     row: Statement
     keys: set[int]
+    values: tuple[Any, ...] = ()  # the row's database values, made before the transaction
 
 
 def stored_now() -> dt.datetime:
@@ -314,10 +315,10 @@ def _prepare(
         originals[done["id"]] = statement
         finished.append(done)
     known = _people(finished, people)
-    pending = [
-        _Pending(done, _row(done, version=version, stored=stored, people=known), index_keys(done))
-        for done in finished
-    ]
+    pending = []
+    for done in finished:
+        row = _row(done, version=version, stored=stored, people=known)
+        pending.append(_Pending(done, row, index_keys(done), row_values(row)))
     return _Request(pending, originals, [done["id"] for done in finished], list(attachments))
 
 
@@ -346,7 +347,7 @@ def _write_together(requests: Sequence[_Request]) -> list[list[str] | Exception]
 
 def _insert(new: Sequence[_Pending], attachments: Sequence[AttachmentBytes]) -> None:
     _inherited_keys(new)
-    insert_rows([item.row for item in new])
+    insert_values(Statement, [item.values for item in new])
     index_rows = []
     for item in new:
         statement_id, stored_us = sql.uuid_param(item.row.id), item.row.stored_us

@@ -551,6 +551,16 @@ _CONTEXT_ACTIVITIES: Final = _Spec(
     dict.fromkeys(("parent", "grouping", "category", "other"), _activities),
     (),
 )
+
+
+def _context_activities(value: object, base: str, key: str, ctx: _Ctx) -> None:
+    path = path_in(base, key)
+    _check(value, path, ctx, _CONTEXT_ACTIVITIES)
+    # 1.0.x asks for one or more key/value pairs; 2.0 dropped the rule.
+    if not value and not ctx.v2:
+        fail(path, "must have at least one of parent, grouping, category, other")
+
+
 _RELEVANT_TYPES: Final = _list_of(_iri, "Activity type IRIs", non_empty=True)
 _CONTEXT_AGENT: Final = _Spec(
     "a contextAgent object",
@@ -566,7 +576,7 @@ _CONTEXT_FIELDS: Final[dict[str, Checker]] = {
     "registration": _uuid,
     "instructor": _actor,
     "team": _team,
-    "contextActivities": _object_of(_CONTEXT_ACTIVITIES),
+    "contextActivities": _context_activities,
     "revision": _string,
     "platform": _string,
     "language": _language_tag,

@@ -188,6 +188,23 @@ def test_about_needs_no_credentials(client: Client) -> None:
     response = client.get("/xapi/about")
     assert response.status_code == 200
     assert set(json.loads(response.content)["version"]) == {"2.0.0", "1.0.3"}
+    # A 1.0.x client hears of 1.0.x only (Communication 2.8 of 1.0.3 allows no other value).
+    old = client.get("/xapi/about", HTTP_X_EXPERIENCE_API_VERSION="1.0.3")
+    assert json.loads(old.content)["version"] == ["1.0.3"]
+
+
+@pytest.mark.parametrize(
+    "path", ["statements", "activities", "agents", "about", "activities/state"]
+)
+def test_a_method_a_resource_lacks_is_refused_before_credentials(client: Client, path: str) -> None:
+    response = client.generic(
+        "PATCH" if path == "activities/state" else "DELETE",
+        f"/xapi/{path}",
+        HTTP_X_EXPERIENCE_API_VERSION="1.0.3",
+    )
+    assert response.status_code == 405
+    assert response["Allow"]
+    assert response["X-Experience-API-Version"] == "1.0.3"
 
 
 def test_credentials_are_required_and_checked(client: Client) -> None:
@@ -246,6 +263,38 @@ def test_the_alternate_request_syntax_works_in_1_0_3(client: Client) -> None:
     )
     assert response.status_code == 204, response.content
     assert Statement.objects.filter(id=statement_id).exists()
+
+
+def test_the_alternate_syntax_takes_real_headers_and_the_form_wins(client: Client) -> None:
+    """Clients send credentials and the version as headers; a form field overrides them."""
+    from urllib.parse import urlencode
+
+    xapi = Xapi(client, version="1.0.3")
+    headers = {
+        "HTTP_AUTHORIZATION": xapi.authorization,
+        "HTTP_X_EXPERIENCE_API_VERSION": "1.0.3",
+    }
+    query = client.post(
+        "/xapi/statements?method=GET",
+        data=urlencode({"limit": "1"}),
+        content_type="application/x-www-form-urlencoded",
+        **headers,
+    )
+    assert query.status_code == 200, query.content
+    assert set(json.loads(query.content)) == {"statements", "more"}
+    refused = client.post(
+        "/xapi/statements?method=PUT",
+        data=urlencode(
+            {
+                "statementId": new_id(),
+                "content": json.dumps(statement()),
+                "X-Experience-API-Version": "0.8",
+            }
+        ),
+        content_type="application/x-www-form-urlencoded",
+        **headers,
+    )
+    assert refused.status_code == 400
 
 
 def test_the_alternate_request_syntax_is_refused_in_2_0(xapi: Xapi) -> None:

@@ -939,6 +939,15 @@ def test_versions_refused_under_each_version(value, version, message):
     assert refusal(minimal_statement(version=value), version) == f"statement.version: {message}"
 
 
+def test_empty_context_activities_are_refused_in_1_0_3_only():
+    statement = changed(example_statement("A3"), ("context.contextActivities", {}))
+    assert refusal(statement, "1.0.3") == (
+        "statement.context.contextActivities: "
+        "must have at least one of parent, grouping, category, other"
+    )
+    validate_statement(statement, version="2.0.0")
+
+
 CONTEXT_2_0_REFUSALS = {
     "contextAgent objectType": (
         {"contextAgents": [{**CONTEXT_AGENT, "objectType": "Should fail"}]},

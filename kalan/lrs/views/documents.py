@@ -317,6 +317,6 @@ def _agent_profile(request: XapiRequest) -> HttpResponse:
     return _handle(request, _AGENT_PROFILE)
 
 
-state = xapi_endpoint(_state)
-activity_profile = xapi_endpoint(_activity_profile)
-agent_profile = xapi_endpoint(_agent_profile)
+state = xapi_endpoint(_state, methods=_ALLOWED_METHODS)
+activity_profile = xapi_endpoint(_activity_profile, methods=_ALLOWED_METHODS)
+agent_profile = xapi_endpoint(_agent_profile, methods=_ALLOWED_METHODS)

@@ -25,7 +25,10 @@ def _about(request: XapiRequest) -> HttpResponse:
     if request.method not in {"GET", "HEAD"}:
         return method_not_allowed(request, "HEAD, GET")
     check_params(request, frozenset())
-    return JsonResponse({"version": list(SUPPORTED_VERSIONS), "extensions": {}})
+    # A 1.0.x client is told of the 1.0.x version only: its specification allows no other
+    # values there (Communication 2.8, XAPI-00316).
+    versions = list(SUPPORTED_VERSIONS) if request.version == "2.0.0" else ["1.0.3"]
+    return JsonResponse({"version": versions, "extensions": {}})
 
 
 def _activities(request: XapiRequest) -> HttpResponse:
@@ -67,6 +70,6 @@ def _agents(request: XapiRequest) -> HttpResponse:
     return JsonResponse(person)
 
 
-about = xapi_endpoint(_about, versioned=False, public=True)
-activities = xapi_endpoint(_activities)
-agents = xapi_endpoint(_agents)
+about = xapi_endpoint(_about, versioned=False, public=True, methods="HEAD, GET")
+activities = xapi_endpoint(_activities, methods="HEAD, GET")
+agents = xapi_endpoint(_agents, methods="HEAD, GET")

@@ -376,5 +376,7 @@ def _more(request: XapiRequest) -> HttpResponse:
     return _page_response(request, query, statement_page(query), statement_format, attachments)
 
 
-statements = xapi_endpoint(_statements, every_answer=_consistent_through)
-more = xapi_endpoint(_more, every_answer=_consistent_through)
+statements = xapi_endpoint(
+    _statements, methods="HEAD, GET, PUT, POST", every_answer=_consistent_through
+)
+more = xapi_endpoint(_more, methods="HEAD, GET", every_answer=_consistent_through)
