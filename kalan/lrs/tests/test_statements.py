@@ -270,7 +270,7 @@ def test_the_alternate_syntax_takes_real_headers_and_the_form_wins(client: Clien
     from urllib.parse import urlencode
 
     xapi = Xapi(client, version="1.0.3")
-    headers = {
+    headers: dict[str, Any] = {
         "HTTP_AUTHORIZATION": xapi.authorization,
         "HTTP_X_EXPERIENCE_API_VERSION": "1.0.3",
     }
