@@ -16,7 +16,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 M = TypeVar("M", bound=models.Model)
-Converter = Callable[[Any], Any]
+Converter = Callable[[Any, BaseDatabaseWrapper], Any]
 
 
 def connection() -> BaseDatabaseWrapper:
@@ -56,7 +56,7 @@ def _converters(field: models.Field[Any, Any], db: BaseDatabaseWrapper) -> Conve
     if not steps:
         return None
 
-    def convert(value: Any) -> Any:
+    def convert(value: Any, db: BaseDatabaseWrapper) -> Any:
         for step in steps:
             value = step(value, column, db)
         return value
@@ -93,7 +93,7 @@ class ModelRows(Generic[M]):
         found = []
         for row in rows:
             values = [
-                value if convert is None else convert(value)
+                value if convert is None else convert(value, db)
                 for convert, value in zip(converters, row, strict=True)
             ]
             found.append(self.model.from_db(db.alias, names, values))
