@@ -29,8 +29,9 @@ def test_a_second_writer_waits_until_the_first_lets_go(tmp_path: Path) -> None:
     released_at = time.monotonic()
     first.release()
     assert got_it.wait(2)
-    # Woken by the kernel, not by a sleeping retry loop.
-    assert time.monotonic() - released_at < 0.05
+    # Woken by the kernel when the lock is let go, not after a sleeping retry loop's next
+    # try (bound loose enough for a loaded test machine).
+    assert time.monotonic() - released_at < 0.5
     waiter.join()
     assert second.held
     second.release()
