@@ -123,6 +123,7 @@ SQLITE_OPTIONS = {
         "PRAGMA synchronous=NORMAL;"
         "PRAGMA temp_store=MEMORY;"
         "PRAGMA cache_size=-8000;"
+        "PRAGMA journal_size_limit=67108864;"
     ),
 }
 if url := os.environ.get("KALAN_DATABASE_URL"):

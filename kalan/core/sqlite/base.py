@@ -22,6 +22,8 @@ from typing import Any
 from django.db import OperationalError
 from django.db.backends.sqlite3 import base
 
+from kalan.core.sqlite import checkpoint
+
 
 class WriterLock:
     """An exclusive lock on `path`, shared by every process; `acquire` gives up after a timeout."""
@@ -93,6 +95,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._writer_lock: WriterLock | None = None
+
+    def get_new_connection(self, conn_params: Any) -> Any:
+        connection = super().get_new_connection(conn_params)
+        pages = checkpoint.autocheckpoint_pages()
+        if pages is not None and not self.is_in_memory_db():
+            connection.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+        return connection
 
     def _lock(self) -> WriterLock | None:
         if self._writer_lock is None and not self.is_in_memory_db():
