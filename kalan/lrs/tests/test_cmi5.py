@@ -1,281 +1,69 @@
 """cmi5 on the LMS's side, through HTTP: launches, the rules of statements, moveOn, progress.
 
-The tests play the AU: they fetch the token from the launch's fetch URL and
-send it as `Authorization: Basic <token>` to /xapi/, as an AU in a browser
-does. The sample scenarios of the cmi5 specification's site (in the shared
-corpus) are replayed with the ids of launches made by Kalan: actor,
+The tests play the AU (cmi5_au.py): they fetch the token from the launch's
+fetch URL and send it as `Authorization: Basic <token>` to /xapi/, as an AU in
+a browser does. The sample scenarios of the cmi5 specification's site (in the
+shared corpus) are replayed with the ids of launches made by Kalan: actor,
 registration, activityId and session id are Kalan's, verbs, results and
 timestamps the samples'. Each sample statement gets an id of its own, since
 two samples reuse one id for different statements. Where a sample breaks the
 rules it illustrates, `FAULTS` says what Kalan answers; one sample that is not
 JSON for want of a comma is sent as it is (400), then with the comma.
+LMS.LaunchData and the learner's preferences as documents: test_cmi5_documents.py.
 """
 
 import copy
-import datetime as dt
 import json
 import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 import pytest
-from django.apps import apps
 from django.test import Client
 
 from kalan.accounts.models import User
 from kalan.accounts.xapi import actor_for
 from kalan.content import cmi5_launch
 from kalan.content.activities import resource_activity_id
-from kalan.content.models import Channel, ContentNode
+from kalan.content.models import ContentNode
 from kalan.content.tests.corpus import corpus_files
 from kalan.lrs import cmi5
 from kalan.lrs.models import Cmi5Session, Statement
-from kalan.lrs.statements import iso
+from kalan.lrs.tests.cmi5_au import (
+    ADL,
+    COURSE_ID,
+    HUB,
+    SHA,
+    Builder,
+    Played,
+    accepted,
+    au_entry,
+    completed,
+    edited,
+    experienced,
+    failed,
+    initialized,
+    lms_statements,
+    make_course,
+    passed,
+    play,
+    progress_status,
+    statement,
+    terminated,
+)
 from kalan.schools.tests.factories import make_person, make_school
 
 pytestmark = pytest.mark.django_db
 
-HUB = "http://testserver/"
-SHA = "ab" * 32
-ADL = "http://adlnet.gov/expapi/verbs/"
-COURSE_ID = "https://example.org/courses/geology"
 SCENARIOS = "cmi5/spec-site-samples/samples/scenarios"
 COMPLETED_STATUS = 2  # progress.models.Status.COMPLETED
-
-
-def au_entry(number: int = 1, **changes: Any) -> dict[str, Any]:
-    """An AU as content/inspect/cmi5.py lists it in the resource's options."""
-    return {
-        "id": f"{COURSE_ID}/aus/{number}",
-        "title": f"Part {number}",
-        "url": f"au{number}/index.html",
-        "launch_method": "AnyWindow",
-        "move_on": "CompletedAndPassed",
-        "mastery_score": 0.8,
-        "activity_type": "",
-        "launch_parameters": "",
-        "block": None,
-        **changes,
-    }
-
-
-def make_course(
-    aus: list[dict[str, Any]],
-    *,
-    blocks: tuple[dict[str, Any], ...] = (),
-    course_id: str = COURSE_ID,
-) -> ContentNode:
-    channel = Channel.objects.create(
-        id=uuid.uuid4(), version=1, title="Cours", public_key="k", manifest_sha256="0" * 64
-    )
-    return ContentNode.objects.create(
-        id=uuid.uuid4(),
-        channel=channel,
-        path="0001",
-        kind="cmi5",
-        title="Geology",
-        language="en",
-        options={"course_id": course_id, "aus": aus, "blocks": list(blocks)},
-    )
 
 
 @pytest.fixture
 def learner() -> User:
     return make_person(school=make_school())
-
-
-@dataclass
-class Played:
-    """One launch of an AU, as the AU sees it: its launch parameters and its token."""
-
-    launch: cmi5_launch.Launch
-    token: str
-    node: ContentNode
-    au: dict[str, Any]
-    client: Client = field(default_factory=Client)
-
-    @property
-    def session(self) -> str:
-        return str(self.launch.session)
-
-    @property
-    def registration(self) -> str:
-        return str(self.launch.registration)
-
-    @property
-    def activity_id(self) -> str:
-        return self.launch.activity_id
-
-    @property
-    def actor(self) -> dict[str, Any]:
-        return dict(self.launch.actor)
-
-    def request(self, method: str, resource: str, params: dict[str, Any], body: Any = None) -> Any:
-        query = urlencode(
-            {k: json.dumps(v) if isinstance(v, dict) else v for k, v in params.items()}
-        )
-        if isinstance(body, bytes):
-            data = body
-        else:
-            data = b"" if body is None else json.dumps(body).encode()
-        return self.client.generic(
-            method,
-            f"/xapi/{resource}?{query}" if query else f"/xapi/{resource}",
-            data=data,
-            content_type="application/json",
-            headers={
-                "Authorization": f"Basic {self.token}",
-                "X-Experience-API-Version": "1.0.3",
-            },
-        )
-
-    def post(self, statements: Any) -> Any:
-        """POST statements (a JSON value, or the bytes of a body)."""
-        return self.request("POST", "statements", {}, statements)
-
-    def launch_data(self) -> dict[str, Any]:
-        response = self.request(
-            "GET",
-            "activities/state",
-            {
-                "activityId": self.activity_id,
-                "agent": self.actor,
-                "registration": self.registration,
-                "stateId": "LMS.LaunchData",
-            },
-        )
-        assert response.status_code == 200, response.content
-        data: dict[str, Any] = json.loads(response.content)
-        return data
-
-    def preferences(self) -> dict[str, Any]:
-        response = self.request(
-            "GET", "agents/profile", {"agent": self.actor, "profileId": "cmi5LearnerPreferences"}
-        )
-        assert response.status_code == 200, response.content
-        data: dict[str, Any] = json.loads(response.content)
-        return data
-
-
-def play(learner: User, node: ContentNode, index: int = 0) -> Played:
-    """Launch the node's AU `index` for the learner and fetch its token, as the AU does."""
-    au = node.options["aus"][index]
-    launch = cmi5_launch.build_launch(
-        hub_url=HUB, user_id=learner.id, node_id=node.id, sha256=SHA, au=au
-    )
-    answer = Client().post(urlsplit(launch.fetch_url).path).json()
-    assert "auth-token" in answer, answer
-    return Played(launch, answer["auth-token"], node, au)
-
-
-def lms_statements(registration: str, verb: str) -> list[dict[str, Any]]:
-    rows = Statement.objects.filter(registration=registration, verb_id=verb).order_by("stored_us")
-    return [json.loads(row.body) for row in rows]
-
-
-def progress_status(learner: User, node: ContentNode) -> int | None:
-    model = apps.get_model("progress", "ResourceProgress")
-    row = model.objects.filter(user_id=learner.id, node_id=node.id).first()
-    return None if row is None else int(row.status)
-
-
-# ---------------------------------------------------------------- statements an AU sends
-
-Builder = Callable[[Played], dict[str, Any]]
-
-
-def statement(
-    played: Played,
-    verb: str,
-    *,
-    result: dict[str, Any] | None = None,
-    defined: bool = True,
-    move_on: bool = False,
-    extensions: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    category = [{"id": cmi5.CMI5_CATEGORY}] if defined else []
-    if move_on:
-        category.append({"id": cmi5.MOVE_ON_CATEGORY})
-    made: dict[str, Any] = {
-        "id": str(uuid.uuid4()),
-        "actor": played.actor,
-        "verb": {"id": verb if ":" in verb else ADL + verb},
-        "object": {"objectType": "Activity", "id": played.activity_id},
-        "context": {
-            "registration": played.registration,
-            "contextActivities": {
-                "grouping": [
-                    {"id": played.au["id"]},
-                    {"id": resource_activity_id(played.node.id)},
-                ],
-                "category": category,
-            },
-            "extensions": {cmi5.SESSION_ID: played.session, **(extensions or {})},
-        },
-        "timestamp": iso(dt.datetime.now(dt.UTC)),
-    }
-    if not category:
-        del made["context"]["contextActivities"]["category"]
-    if result is not None:
-        made["result"] = result
-    return made
-
-
-def initialized(played: Played) -> dict[str, Any]:
-    return statement(played, "initialized")
-
-
-def completed(played: Played) -> dict[str, Any]:
-    return statement(
-        played, "completed", result={"completion": True, "duration": "PT1M"}, move_on=True
-    )
-
-
-def passed(played: Played, scaled: float = 0.9) -> dict[str, Any]:
-    return statement(
-        played,
-        "passed",
-        result={"success": True, "duration": "PT2M", "score": {"scaled": scaled}},
-        move_on=True,
-        extensions={cmi5.MASTERY_SCORE: 0.8},
-    )
-
-
-def failed(played: Played, scaled: float = 0.5) -> dict[str, Any]:
-    return statement(
-        played,
-        "failed",
-        result={"success": False, "duration": "PT2M", "score": {"scaled": scaled}},
-        move_on=True,
-        extensions={cmi5.MASTERY_SCORE: 0.8},
-    )
-
-
-def terminated(played: Played) -> dict[str, Any]:
-    return statement(played, "terminated", result={"duration": "PT3M"})
-
-
-def experienced(played: Played) -> dict[str, Any]:
-    return statement(played, "experienced", defined=False)
-
-
-def edited(builder: Builder, change: Callable[[dict[str, Any]], object]) -> Builder:
-    def build(played: Played) -> dict[str, Any]:
-        made = builder(played)
-        change(made)
-        return made
-
-    return build
-
-
-def accepted(played: Played, *builders: Builder) -> None:
-    for builder in builders:
-        response = played.post([builder(played)])
-        assert response.status_code == 200, response.content
 
 
 # ---------------------------------------------------------------- launching
@@ -334,27 +122,6 @@ def test_a_launch_records_launched_and_writes_the_launch_data(learner: User) -> 
     assert progress_status(learner, node) == 1  # in progress: the launch names the resource
 
 
-def test_the_launch_data_follows_each_session_and_the_learners_preferences_are_kept(
-    learner: User,
-) -> None:
-    learner.language = "fr"
-    learner.save(update_fields=["language"])
-    node = make_course([au_entry(mastery_score=None, move_on="Completed")])
-    first = play(learner, node)
-    params = {"agent": first.actor, "profileId": "cmi5LearnerPreferences"}
-    current = first.request("GET", "agents/profile", params)
-    assert json.loads(current.content)["languagePreference"] == "fr"
-    mine = {"languagePreference": "bm,fr", "audioPreference": "off"}
-    first.client.defaults["HTTP_IF_MATCH"] = current["ETag"]
-    assert first.request("PUT", "agents/profile", params, mine).status_code == 204
-    accepted(first, initialized, terminated)
-    second = play(learner, node)
-    data = second.launch_data()
-    assert data["contextTemplate"]["extensions"][cmi5.SESSION_ID] == second.session
-    assert "masteryScore" not in data
-    assert second.preferences() == mine
-
-
 def test_a_token_is_refused_before_its_fetch(learner: User) -> None:
     node = make_course([au_entry()])
     launch = cmi5_launch.build_launch(
@@ -384,16 +151,7 @@ def test_a_session_left_open_is_abandoned_once_at_the_next_launch(learner: User)
     assert abandoned["result"]["duration"] != "PT0S"  # launch to the AU's last statement
     # After "abandoned", the session's token is refused (9.3.6.0-2, 8.1.2.0-2).
     assert first.post([experienced(first)]).status_code == 401
-    response = first.request(
-        "GET",
-        "activities/state",
-        {
-            "activityId": first.activity_id,
-            "agent": first.actor,
-            "registration": first.registration,
-            "stateId": "LMS.LaunchData",
-        },
-    )
+    response = first.request("GET", "activities/state", first.state_params())
     assert response.status_code == 401
     # The second session, closed properly, is not abandoned; a session is abandoned once.
     accepted(second, initialized, terminated)

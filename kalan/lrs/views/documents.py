@@ -18,7 +18,9 @@ with 409 over an existing one in xAPI 2.0.
 
 A caller acting for one learner reads and writes only that learner's state
 and agent profile documents, and reads activity profiles without changing
-them (403 otherwise).
+them (403 otherwise). Before any write, cmi5's two documents are guarded
+(cmi5_documents.py): LMS.LaunchData is the LMS's (cmi5 10) and
+cmi5LearnerPreferences has the form of cmi5 11.
 """
 
 from dataclasses import dataclass, replace
@@ -27,6 +29,7 @@ from typing import Any, Final
 from django.http import HttpResponse, JsonResponse
 from django.utils.http import http_date
 
+from kalan.lrs import cmi5
 from kalan.lrs.documents import (
     Body,
     ConditionRequired,
@@ -77,6 +80,7 @@ _STATUS: Final[dict[type[DocumentError], int]] = {
     DocumentConflict: 409,
     ConditionRequired: 400,
     DocumentRefused: 400,
+    cmi5.Cmi5DocumentRefused: 403,
 }
 
 
@@ -298,6 +302,12 @@ def _handle(request: XapiRequest, resource: _Resource) -> HttpResponse:
     try:
         if method == "GET":
             return _get(request, target)
+        cmi5.check_document_write(
+            caller=request.caller,
+            document_set=target.document_set,
+            ref=target.ref,
+            body=None if method == "DELETE" else _body(request),
+        )
         if method == "DELETE":
             return _delete(request, target)
         return _write(request, resource, target)
