@@ -26,7 +26,7 @@ class Statement(SyncableModel):
     school_id = models.UUIDField(null=True, blank=True, db_index=True)
     # The Kalan person the actor stands for, when it is one of ours.
     user_id = models.UUIDField(null=True, blank=True)
-    stored = models.DateTimeField(db_index=True)
+    stored = models.DateTimeField()  # found by stored_us
     # Microseconds since the epoch: the order of results and of `more` pages.
     stored_us = models.BigIntegerField()
     timestamp = models.DateTimeField()
@@ -35,7 +35,7 @@ class Statement(SyncableModel):
     activity_id = models.CharField(max_length=2048, blank=True, default="")
     registration = models.UUIDField(null=True, blank=True)
     # The statement id the object refers to, when it is a StatementRef.
-    target_id = models.UUIDField(null=True, blank=True, db_index=True)
+    target_id = models.UUIDField(null=True, blank=True)
     voided = models.BooleanField(default=False)
     # Statement ids of every attachment's content, space-separated SHA-256s.
     attachment_hashes = models.TextField(blank=True, default="")
@@ -47,6 +47,12 @@ class Statement(SyncableModel):
         indexes = [
             models.Index(fields=["stored_us"], name="lrs_statement_stored_us"),
             models.Index(fields=["user_id", "stored_us"], name="lrs_statement_user"),
+            # Only the few statements that refer to another are indexed by their target.
+            models.Index(
+                fields=["target_id"],
+                name="lrs_statement_target",
+                condition=models.Q(target_id__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -57,7 +63,10 @@ class StatementIndex(models.Model):
     """A value a statement can be found by (see the module's docstring)."""
 
     id = models.BigAutoField(primary_key=True)
-    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="+")
+    # Found by statement through the unique (statement, key) index: no index of its own.
+    statement = models.ForeignKey(
+        Statement, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     key = models.BigIntegerField()
     stored_us = models.BigIntegerField()
 
