@@ -84,6 +84,13 @@ def _add_content(commands: "argparse._SubParsersAction[Parser]") -> None:
     listing.add_argument("src", nargs="?", default=None, metavar="SRC")
     delete = sub.add_parser("delete", help="remove an installed channel and its unused files")
     delete.add_argument("channel", metavar="CHANNEL_ID")
+    convert = sub.add_parser(
+        "convert-qti",
+        help="write a QTI 2.x/3.0 package or item as an exercise file, to edit before a build",
+    )
+    convert.add_argument("src", type=Path, metavar="SRC", help="item .xml, package .zip or folder")
+    convert.add_argument("--out", type=Path, required=True, metavar="DIR")
+    convert.add_argument("--name", default="", help="NAME.exercise.json (default: SRC's name)")
 
 
 def _add_lrs(commands: "argparse._SubParsersAction[Parser]") -> None:

@@ -196,6 +196,7 @@ def content(args: argparse.Namespace) -> int:
         "export": _content_export,
         "list": _content_list,
         "delete": _content_delete,
+        "convert-qti": _content_convert_qti,
     }
     return handlers[args.content_command](args)
 
@@ -214,6 +215,8 @@ def _content_build(args: argparse.Namespace) -> int:
         raise
     for path in report.ignored:
         print(f"  ignored (not a kind Kalan plays): {path}")
+    for note in report.notes:  # what a conversion (QTI) left out
+        print(f"  note: {note}")
     print(report.summary())
     return 0
 
@@ -284,4 +287,37 @@ def _content_delete(args: argparse.Namespace) -> int:
     ensure_ready()
     removed = delete_channel(_uuid(args.channel, "channel"))
     print(f"Channel removed; {removed} files no other channel needed were deleted.")
+    return 0
+
+
+def _content_convert_qti(args: argparse.Namespace) -> int:
+    """`kalan content convert-qti SRC --out DIR [--name NAME]`: needs no database, like build.
+
+    Writes NAME.exercise.json and the pictures and sounds it uses into DIR, and
+    never over an existing file; on any refusal nothing is written.
+    """
+    from kalan.content.exercises.qti import import_qti, save_qti_import
+
+    source: Path = args.src
+    if not source.exists():
+        raise KalanError(f"{source} does not exist")
+    name = args.name or (source.name if source.is_dir() else source.stem)
+    if not name or name != Path(name).name or name.startswith(".") or "\\" in name:
+        raise KalanError(f"--name {name!r} must be a plain file name, without folders")
+    try:
+        result = import_qti(source)
+    except KalanError as error:  # ExerciseError, InvalidFile: one line with the reason
+        raise KalanError(f"{source}: {error}") from error
+    try:
+        path = save_qti_import(result, args.out, name)
+    except FileExistsError as error:
+        raise KalanError(f"{error.filename} already exists; nothing was written") from error
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise KalanError(f"cannot write into {args.out}: {reason}; nothing was written") from error
+    for note in result.notes:
+        print(f"  note: {note}")
+    print(
+        f"Wrote {path}: {len(result.exercise.items)} items, {len(result.files)} pictures and sounds"
+    )
     return 0

@@ -218,11 +218,26 @@ def upload_resource(
 
     _check_parent(draft.id, parent)
     name = _safe_name(file_name)
+    from kalan.content.inspect import InvalidFile
+
     inspection = _inspect_upload(path, name)
+    stored: Path | bytes = path
+    conversion = inspection.conversion
+    if conversion is not None:  # a QTI package: kept as the exercise it becomes
+        if conversion.files:
+            raise InvalidFile(
+                _(
+                    "%(name)s: its items show pictures or play sounds, which a page of the"
+                    " builder cannot carry yet. Put the package in a channel's folder and"
+                    " build the channel (kalan content build)."
+                )
+                % {"name": name}
+            )
+        stored, name = conversion.data, f"{Path(name).stem}.exercise.{conversion.ext}"
     library = hub_library()
     installed: list[Installed] = []
     try:
-        main = _install(library, installed, path)
+        main = _install(library, installed, stored)
         thumbnail = (
             _install(library, installed, inspection.thumbnail) if inspection.thumbnail else None
         )

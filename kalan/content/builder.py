@@ -6,6 +6,12 @@ inferred. Every file is inspected first; if any is refused, the build stops
 with the full per-file report and writes nothing. Only then are files copied
 into the package (named by SHA-256) and the signed manifest written last, so a
 package folder never holds a manifest whose files are missing.
+
+A file the inspection converts (a QTI package or item becomes an exercise) is
+stored as converted: the exercise JSON is its main file and the pictures and
+sounds read from the package its supplementary files. An unzipped QTI package
+(a folder whose imsmanifest.xml lists QTI items) is one exercise, like its zip,
+not a topic.
 """
 
 import mimetypes
@@ -22,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kalan.content import metadata_file
 from kalan.content.exercises.errors import ExerciseError
 from kalan.content.exercises.format import load_exercise, media_of
+from kalan.content.exercises.qti import import_qti
 from kalan.content.inspect import (
     Inspection,
     InvalidFile,
@@ -31,6 +38,7 @@ from kalan.content.inspect import (
     detect_kind,
     inspect_file,
 )
+from kalan.content.inspect.inspection import title_from_name
 from kalan.content.kinds import Accessibility, FileRole, Kind
 from kalan.content.manifest import FORMAT, ManifestError, dump, parse_signed, public_key_text, sign
 from kalan.content.store import LibraryFolder, StoreError
@@ -38,7 +46,6 @@ from kalan.core.errors import KalanError, ValidationFailed
 
 CAPTION_EXTENSIONS = {".vtt", ".srt"}
 THUMBNAIL_EXTENSIONS = {".png", ".jpg", ".jpeg"}
-_ORDER_PREFIX = re.compile(r"^\d+[\s._-]+")
 _LANGUAGE_SUFFIX = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
@@ -76,6 +83,7 @@ class BuildReport:
     files: int
     bytes: int
     ignored: list[str]
+    notes: list[str] = field(default_factory=list)  # what converting QTI left out, by file
 
     def summary(self) -> str:
         return (
@@ -100,6 +108,11 @@ def build_channel(
     """
     if not source.is_dir():
         raise KalanError(f"{source} is not a folder")
+    if detect_kind(source) is not None:
+        raise KalanError(
+            f"{source} is an unzipped QTI package, not a channel's folder: put the package"
+            " (or its zip) in the channel's folder"
+        )
     meta = metadata_file.load(source)
     problems: list[str] = []
     ignored: list[str] = []
@@ -114,15 +127,16 @@ def build_channel(
         raise KalanError(f"{source} holds no file Kalan can play")
     library = LibraryFolder(output)
     channel_id, version = _identity(meta, library)
-    return _write(root, meta, library, channel_id, version, key, publisher, ignored)
+    report = _write(root, meta, library, channel_id, version, key, publisher, ignored)
+    report.notes = _conversion_notes(root)
+    return report
 
 
 # ---------------------------------------------------------------- planning
 
 
 def _title_from_name(name: str) -> str:
-    title = _ORDER_PREFIX.sub("", name).replace("_", " ").strip()
-    return title or name
+    return title_from_name(name)
 
 
 def _plan_folder(
@@ -139,7 +153,7 @@ def _plan_folder(
     entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
     by_stem = _attachments(entries)
     for entry in entries:
-        if entry.is_dir():
+        if entry.is_dir() and detect_kind(entry) is None:
             child = _plan_folder(entry, source, meta, problems, ignored, progress, claimed)
             if child.children:
                 node.children.append(child)
@@ -169,14 +183,22 @@ def _plan_folder(
 def _exercise_media(source: Path) -> frozenset[Path]:
     """The pictures and sounds the exercises under `source` use (never resources of their own).
 
-    An exercise that cannot be read claims nothing here: its inspection
-    reports why when the exercise itself is planned.
+    Exercises are `*.exercise.json` files and QTI item files (`.xml`); the
+    media of QTI packages are inside them. An exercise that cannot be read
+    claims nothing here: its inspection reports why when the exercise itself is
+    planned.
     """
     claimed = set()
-    for path in source.rglob("*.exercise.json"):
+    for path in source.rglob("*"):
+        name = path.name.lower()
         try:
-            exercise = load_exercise(path.read_bytes())
-        except (ExerciseError, OSError):
+            if name.endswith(".exercise.json"):
+                exercise = load_exercise(path.read_bytes())
+            elif name.endswith(".xml") and path.is_file() and detect_kind(path) == Kind.EXERCISE:
+                exercise = import_qti(path).exercise
+            else:
+                continue
+        except (ExerciseError, InvalidFile, OSError):
             continue
         for _item_id, media in media_of(exercise):
             claimed.add((path.parent / media.src).resolve())
@@ -190,8 +212,9 @@ def _stem(path: Path) -> str:
 
 
 def _attachments(entries: list[Path]) -> dict[str, list[Path]]:
-    """Caption and thumbnail files by the stem of the resource they belong to."""
-    resources = {_stem(p) for p in entries if p.is_file() and detect_kind(p) is not None}
+    """Caption and thumbnail files by the stem of the resource (file or package folder) they
+    belong to."""
+    resources = {_stem(p) for p in entries if detect_kind(p) is not None}
     attached: dict[str, list[Path]] = {}
     for path in entries:
         suffix = path.suffix.lower()
@@ -216,7 +239,7 @@ def _plan_resource(
         title=inspection.title or _title_from_name(path.stem),
         inspection=inspection,
     )
-    node.files.append(PlannedFile(FileRole.MAIN, path=path, ext=path.suffix.lstrip(".").lower()))
+    node.files.append(_main_file(path, inspection))
     thumbnail_set = False
     texts = []
     for extra in by_stem.get(_stem(path), []):
@@ -240,14 +263,46 @@ def _plan_resource(
             )
         )
     node.captions_text = " ".join(texts)
-    for src in inspection.options.get("media", []) if inspection.kind == Kind.EXERCISE else []:
-        media = path.parent / src
-        node.files.append(
-            PlannedFile(
-                FileRole.SUPPLEMENTARY, path=media, ext=media.suffix.lstrip(".").lower(), label=src
-            )
-        )
+    node.files.extend(_exercise_files(path, inspection))
     return node
+
+
+def _main_file(path: Path, inspection: Inspection) -> PlannedFile:
+    """The file as it is, or what the inspection converted it into."""
+    conversion = inspection.conversion
+    if conversion is not None:
+        return PlannedFile(FileRole.MAIN, data=conversion.data, ext=conversion.ext)
+    return PlannedFile(FileRole.MAIN, path=path, ext=path.suffix.lstrip(".").lower())
+
+
+def _exercise_files(path: Path, inspection: Inspection) -> list[PlannedFile]:
+    """An exercise's pictures and sounds, labelled with their `src`: from the folder of a
+    `*.exercise.json`, or as read from a converted QTI package."""
+    if inspection.kind != Kind.EXERCISE:
+        return []
+    converted = dict(inspection.conversion.files) if inspection.conversion else {}
+    files = []
+    for src in inspection.options.get("media", []):
+        ext = Path(src).suffix.lstrip(".").lower()
+        if src in converted:
+            files.append(
+                PlannedFile(FileRole.SUPPLEMENTARY, data=converted[src], ext=ext, label=src)
+            )
+        else:
+            files.append(
+                PlannedFile(FileRole.SUPPLEMENTARY, path=path.parent / src, ext=ext, label=src)
+            )
+    return files
+
+
+def _conversion_notes(root: PlannedNode) -> list[str]:
+    """What converting the QTI packages left out, one line each, prefixed with the file."""
+    return [
+        f"{node.rel}: {note}"
+        for node in _resources(root)
+        if node.inspection is not None and node.inspection.conversion is not None
+        for note in node.inspection.conversion.notes
+    ]
 
 
 def _resources(node: PlannedNode) -> list[PlannedNode]:

@@ -2,15 +2,20 @@
 
 `import_qti(path)` converts every item the package's manifest lists, in the
 manifest's order, into one Kalan exercise, with the pictures and sounds the
-items use; `save_qti_import` writes the result as a `*.exercise.json` and its
-media next to it, ready for `kalan content build`. The result is checked by
-the same rules as a hand-written exercise. What Kalan cannot take is refused
-with the item and the reason (see docs/architecture/exercises.md for the
-mapping); feedback whose showing depends on custom rules is left out and said
-in `notes`.
+items use. `kalan content build` calls it for every QTI package and item in a
+source folder (through `kalan.content.inspect`) and stores the result as
+`exercise_bytes` gives it; `save_qti_import` writes the same file and its
+media into a folder, to edit (`kalan content convert-qti`). The result is
+checked by the same rules as a hand-written exercise. What Kalan cannot take
+is refused with the item and the reason (see docs/architecture/exercises.md
+for the mapping); feedback whose showing depends on custom rules is left out
+and said in `notes`.
 """
 
+import contextlib
+import errno
 import json
+import os
 import posixpath
 import zipfile
 from dataclasses import dataclass, replace
@@ -24,6 +29,8 @@ from kalan.content.exercises.format import exercise_to_json, media_of, parse_exe
 from kalan.content.exercises.model import Exercise, Item
 from kalan.content.exercises.qti_body import child, children, parse_versioned, parse_xml, qti_name
 from kalan.content.exercises.qti_items import Converted, convert_item
+from kalan.content.inspect.inspection import title_from_name
+from kalan.content.inspect.qti_package import QTI_TYPE
 from kalan.content.inspect.zip_package import ZipPackage, top_folder
 
 MAX_FILE = 20 * 1024 * 1024
@@ -78,19 +85,23 @@ def import_qti(path: Path, *, title: str = "") -> QtiImport:
     """The QTI item file, package folder or package zip at `path` as one Kalan exercise.
 
     `title` defaults to the package's assessment test title, else the item's
-    title (a single item), else the file name. Raises ExerciseError (or
-    InvalidFile for a damaged or unsafe zip) naming the item and the reason.
+    title (a single item), else the file or folder name (as `kalan content
+    build` names resources: `02_fractions.zip` gives `fractions`). Raises
+    ExerciseError (or InvalidFile for a damaged or unsafe zip) naming the item
+    and the reason.
     """
     if path.is_dir():
-        return _package(_Folder(path), title, path.name)
+        return _package(_Folder(path), title, title_from_name(path.name))
     if zipfile.is_zipfile(path):
         with ZipPackage(path) as package:
-            return _package(_Zip(package), title, path.name.removesuffix(".zip"))
+            return _package(_Zip(package), title, title_from_name(path.stem))
     if not path.is_file():
         raise ExerciseError(_("%(name)s is not a file") % {"name": path.name})
+    if path.stat().st_size > MAX_FILE:
+        raise ExerciseError(_("%(name)s is larger than 20 MB") % {"name": path.name})
+    converted = convert_qti_item(path.read_bytes())  # the file named; its media must be by it
     folder = _Folder(path.parent)
-    converted = convert_qti_item(folder.read(path.name), what=path.name)
-    return _exercise(folder, [converted], title or converted.title or path.stem)
+    return _exercise(folder, [converted], title or converted.title or title_from_name(path.stem))
 
 
 def convert_qti_item(data: bytes, *, what: str = "", base: str = "") -> Converted:
@@ -113,9 +124,10 @@ def _package(source: _Source, title: str, default_title: str) -> QtiImport:
     manifest = parse_xml(source.read(MANIFEST), MANIFEST)
     resources = child(manifest, "resources")
     found: list[Converted] = []
+    other: list[str] = []
     base = resources.get("base", "") if resources is not None else ""
     for resource in children(resources, "resource") if resources is not None else []:
-        kind = resource.get("type", "")
+        kind = resource.get("type", "").strip()
         href = posixpath.normpath(
             posixpath.join(base, resource.get("base", ""), resource.get("href", ""))
         )
@@ -123,15 +135,29 @@ def _package(source: _Source, title: str, default_title: str) -> QtiImport:
             found.append(_package_item(source, href))
         elif kind.startswith(TEST_TYPE) and not title:
             title = " ".join(parse_xml(source.read(href), href).get("title", "").split())
+        elif kind.lower().startswith(QTI_TYPE) and not kind.startswith(TEST_TYPE):
+            other.append(kind)
     if not found:
-        raise ExerciseError(_("the package's imsmanifest.xml lists no QTI items"))
+        raise _no_items(other)
     return _exercise(source, found, title or default_title)
+
+
+def _no_items(other: list[str]) -> ExerciseError:
+    if not other:
+        return ExerciseError(_("the package's imsmanifest.xml lists no QTI items"))
+    return ExerciseError(
+        _(
+            "the package's imsmanifest.xml lists no QTI items Kalan can import (it lists"
+            " %(types)s; Kalan imports QTI 2.1, 2.2 and 3.0 items)"
+        )
+        % {"types": ", ".join(dict.fromkeys(other))}
+    )
 
 
 def _package_item(source: _Source, href: str) -> Converted:
     data = source.read(href)
     try:
-        return convert_qti_item(data, what=href, base=posixpath.dirname(href))
+        return convert_qti_item(data, base=posixpath.dirname(href))
     except ExerciseError as error:
         raise ExerciseError(_("%(file)s: %(problem)s") % {"file": href, "problem": error}) from None
 
@@ -166,14 +192,44 @@ def save_qti_import(result: QtiImport, folder: Path, name: str) -> Path:
     """Write `name`.exercise.json and its media files into `folder`; returns the exercise file.
 
     Media keep their paths (relative to the exercise file), so the folder can be
-    built as it is.
+    built as it is. Nothing is written over an existing file: FileExistsError
+    names the first one before anything is written. On any other failure (a
+    full disk) the files and folders already made are removed again.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    for src, data in result.files:
-        target = folder / src
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
     path = folder / f"{name}.exercise.json"
-    text = json.dumps(exercise_to_json(result.exercise), ensure_ascii=False, indent=2)
-    path.write_text(text + "\n", encoding="utf-8")
+    writes = [*((folder / src, data) for src, data in result.files)]
+    writes.append((path, exercise_bytes(result.exercise)))
+    for target, _data in writes:
+        if target.exists() or target.is_symlink():
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target))
+    made = [
+        parent
+        for target, _data in writes
+        for parent in (target.parent, *target.parent.parents)
+        if not parent.exists()
+    ]
+    written: list[Path] = []
+    try:
+        for target, data in writes:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("xb") as handle:
+                written.append(target)
+                handle.write(data)
+    except BaseException:
+        for target in written:
+            target.unlink(missing_ok=True)
+        for parent in sorted(set(made), key=lambda made_path: len(made_path.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                parent.rmdir()
+        raise
     return path
+
+
+def exercise_bytes(exercise: Exercise) -> bytes:
+    """The exercise as a `*.exercise.json` file holds it (UTF-8, indented, one final newline).
+
+    `kalan content build` stores a converted QTI package in the same form, so a
+    package built directly and one converted first give the same file.
+    """
+    text = json.dumps(exercise_to_json(exercise), ensure_ascii=False, indent=2)
+    return (text + "\n").encode()

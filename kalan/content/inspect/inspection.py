@@ -1,11 +1,13 @@
 """What inspecting a file found, and the one error inspection raises."""
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from kalan.core.errors import ValidationFailed
 
 MAX_TEXT = 20_000
+_ORDER_PREFIX = re.compile(r"^\d+[\s._-]+")
 
 
 class InvalidFile(ValidationFailed):
@@ -15,6 +17,21 @@ class InvalidFile(ValidationFailed):
         super().__init__(message, problems or [message])
 
 
+@dataclass(frozen=True)
+class Conversion:
+    """A file Kalan keeps in another form than its own (a QTI package becomes an exercise).
+
+    `data` is what is stored as the resource's main file, with the extension
+    `ext`; `files` are the supplementary files it names (an exercise's pictures
+    and sounds, by their `src`); `notes` say what the conversion left out.
+    """
+
+    data: bytes
+    ext: str
+    files: tuple[tuple[str, bytes], ...] = ()
+    notes: tuple[str, ...] = ()
+
+
 @dataclass
 class Inspection:
     """Facts about one resource file, ready for the channel manifest.
@@ -22,7 +39,7 @@ class Inspection:
     `options` holds kind-specific, JSON-serialisable facts (see the package README).
     `entry` is the launch path inside a zip; it may carry a query string (SCORM item
     parameters, cmi5 AU urls), so strip everything from the first "?" or "#" to find
-    the member.
+    the member. `conversion` is set when the file is stored converted, not as it is.
     """
 
     kind: str
@@ -38,6 +55,13 @@ class Inspection:
     entry: str = ""
     options: dict[str, Any] = field(default_factory=dict)
     accessibility: list[str] = field(default_factory=list)
+    conversion: Conversion | None = None
+
+
+def title_from_name(name: str) -> str:
+    """A title from a file or folder name: `02_Les fractions` gives `Les fractions`."""
+    title = _ORDER_PREFIX.sub("", name).replace("_", " ").strip()
+    return title or name
 
 
 def clip_text(text: str, limit: int = MAX_TEXT) -> str:

@@ -92,3 +92,40 @@ def test_published_node_ids_are_stable_and_empty_topics_left_out(world):
     assert (again.version, again.new_files) == (2, 0)
     assert ContentNode.objects.filter(id=expected).exists()
     assert DraftNode.objects.filter(draft=world.draft).count() == 3
+
+
+def _qti_zip(path, files):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in files.items():
+            archive.writestr(member, data)
+    return path
+
+
+def test_an_uploaded_qti_package_is_kept_as_the_exercise_it_becomes(world, tmp_path):
+    from kalan.content.exercises import load_exercise
+    from kalan.content.tests.test_qti_build import CP, manifest, quarter_item
+
+    files = {
+        "imsmanifest.xml": manifest(CP, [("imsqti_item_xmlv2p2", "items/quarter.xml")]),
+        "items/quarter.xml": quarter_item(),
+    }
+    path = _qti_zip(tmp_path / "quarter.zip", files)
+    node = authoring.upload_resource(draft=world.draft, path=path, file_name="Quarter.zip")
+    assert node.kind == "exercise"
+    assert node.file_name == "Quarter.exercise.json"
+    stored = hub_library().path(node.file_sha256)
+    exercise = load_exercise(stored.read_bytes())
+    assert [item.id for item in exercise.items] == ["quarter"]
+
+
+def test_an_uploaded_qti_package_with_pictures_is_refused_storing_nothing(world, tmp_path):
+    from kalan.content.inspect import InvalidFile
+    from kalan.content.tests.test_qti_build import fractions_files
+
+    path = _qti_zip(tmp_path / "fractions.zip", fractions_files())
+    with pytest.raises(InvalidFile, match="fractions.zip: its items show pictures"):
+        authoring.upload_resource(draft=world.draft, path=path, file_name="fractions.zip")
+    assert stored_files() == set()
+    assert not DraftNode.objects.filter(draft=world.draft).exists()
