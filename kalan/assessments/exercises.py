@@ -2,6 +2,7 @@
 
 import functools
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.urls import reverse
@@ -49,6 +50,20 @@ def installed_exercise(node: ContentNode) -> InstalledExercise:
         if role == FileRole.SUPPLEMENTARY and label
     }
     return InstalledExercise(node, exercise, media)
+
+
+def exercises_of(node_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Exercise]:
+    """The exercises of these library nodes that this hub has and can read (one query)."""
+    files = NodeFile.objects.filter(node_id__in=set(node_ids), role=FileRole.MAIN).values_list(
+        "node_id", "sha256"
+    )
+    found = {}
+    for node_id, sha256 in files:
+        try:
+            found[node_id] = _parsed(sha256)
+        except (OSError, ExerciseError):
+            continue
+    return found
 
 
 def _file_url(sha256: str, ext: str) -> str:

@@ -4,8 +4,10 @@ GET shows the next item (items answered correctly wait until every other one
 has been); `?item=<id>&hints=<n>` shows an item with its first n hints (a
 link, so hints work without a script). POST grades and records the answer
 (services.answer_item) and shows the feedback, the right answers' marks and a
-link to the next item. Everything is a plain form: keyboard and screen reader
-first, no script needed.
+link to the next item. Below the question, the learner's latest free
+responses show their teacher's grade and comment, or that they wait for one.
+Everything is a plain form: keyboard and screen reader first, no script
+needed.
 """
 
 import time
@@ -18,7 +20,7 @@ from django.shortcuts import render
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from kalan.assessments import services
+from kalan.assessments import selectors, services
 from kalan.assessments.exercises import InstalledExercise, installed_exercise, seed_for
 from kalan.assessments.grading import GradeStatus, InvalidResponse
 from kalan.assessments.item_views import filled, item_view
@@ -122,13 +124,15 @@ def practice(request: HttpRequest, node_id: uuid.UUID) -> HttpResponse:
     user_id = request.user.pk
     assert isinstance(user_id, uuid.UUID)
     seed = seed_for(user_id, node_id)
-    answers = services.past_answers(user_id, node_id)
     if request.method == "POST":
         return _answer(request, installed, seed)
+    rows = services.answers_of(user_id, node_id)
+    answers = services.as_past(rows)
     item = _shown_item(request, exercise, seed, answers)
     hints = _count(request.GET.get("hints", ""), len(item.hints))
-    mastery = services.mastery_of(exercise, answers)
-    context = _context(installed, item, seed, hints, mastery=mastery)
+    mastery = services.current_mastery(user_id, node_id, exercise, answers)
+    feedback = selectors.teacher_feedback(rows, exercise)
+    context = _context(installed, item, seed, hints, mastery=mastery, feedback=feedback)
     return render(request, "assessments/practice.html", context)
 
 
@@ -153,7 +157,8 @@ def _answer(request: HttpRequest, installed: InstalledExercise, seed: str) -> Ht
             seconds=_seconds(request.POST.get("shown_at", "")),
         )
     except InvalidResponse as error:
-        mastery = services.mastery_of(exercise, services.past_answers(user_id, installed.node.id))
+        answers = services.past_answers(user_id, installed.node.id)
+        mastery = services.current_mastery(user_id, installed.node.id, exercise, answers)
         context = _context(
             installed,
             item,
@@ -174,5 +179,8 @@ def _answer(request: HttpRequest, installed: InstalledExercise, seed: str) -> Ht
         waiting=result.grade.status is GradeStatus.NEEDS_TEACHER,
         values=form_values(item, request.POST),
         parts=dict(result.grade.parts),
+        feedback=selectors.teacher_feedback(
+            services.answers_of(user_id, installed.node.id), exercise
+        ),
     )
     return render(request, "assessments/practice.html", context)

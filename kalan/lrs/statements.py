@@ -38,6 +38,8 @@ from kalan.lrs.projections import StoredStatement, project, voided_statements
 from kalan.lrs.validation import Version, parse_timestamp
 
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+# With a StatementRef object: a grade of that statement (a teacher's, kalan/assessments).
+SCORED = "http://adlnet.gov/expapi/verbs/scored"
 # Properties the LRS sets or may set, ignored when two statements with one id are compared.
 _NOT_COMPARED = frozenset({"stored", "authority", "version"})
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))

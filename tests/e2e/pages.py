@@ -28,6 +28,8 @@ PAGES: list[tuple[str, str]] = [
     ("parent", "/family/"),
     ("district", "/area/"),
     ("head", "/manage/"),
+    ("teacher", "/practice/grading/"),
+    ("head", "/practice/grading/"),
     ("learner01", "/library/"),
     ("learner01", "/library/search/"),
     ("parent", "/library/"),

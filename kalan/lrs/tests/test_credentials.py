@@ -91,3 +91,22 @@ def test_session_writes_need_the_csrf_token() -> None:
         headers={"X-CSRFToken": token},
     )
     assert response.status_code == 200, response.content
+
+
+def test_a_learner_may_not_grade_a_statement(client: Client) -> None:
+    school = make_school()
+    learner, other = make_person(school=school), make_person(school=school)
+    answer = json.loads(Xapi(Client()).post(statement(actor=actor_for(other.id))).content)[0]
+    _signed_in(client, learner)
+    session = Xapi(client, authorization="")
+    grade = statement(actor=actor_for(learner.id))
+    grade["verb"] = {"id": "http://adlnet.gov/expapi/verbs/scored"}
+    grade["object"] = {"objectType": "StatementRef", "id": answer}
+    grade["result"] = {"success": True, "score": {"scaled": 1}}
+    refused = session.post(grade)
+    assert refused.status_code == 403
+    assert b"may not grade" in refused.content
+    scored_an_activity = statement(actor=actor_for(learner.id))
+    scored_an_activity["verb"] = {"id": "http://adlnet.gov/expapi/verbs/scored"}
+    assert session.post(scored_an_activity).status_code == 200  # an activity, not a grade
+    assert Xapi(Client()).post(grade).status_code == 200  # an outside tool may

@@ -31,6 +31,7 @@ from kalan.lrs.http import (
 from kalan.lrs.selectors import MAX_PAGE, Page, StatementQuery, one_statement, statement_page
 from kalan.lrs.signatures import SignatureInvalid, verify_signed_statement
 from kalan.lrs.statements import (
+    SCORED,
     VOIDED,
     AttachmentBytes,
     StatementConflict,
@@ -111,6 +112,9 @@ def _check_writer(request: XapiRequest, statements: Sequence[dict[str, Any]]) ->
             raise XapiError(403, "these credentials record statements of their own learner only")
         if statement["verb"]["id"] == VOIDED:
             raise XapiError(403, "these credentials may not void statements")
+        graded = statement["object"].get("objectType") == "StatementRef"
+        if graded and statement["verb"]["id"] == SCORED:  # only teachers grade, through Kalan
+            raise XapiError(403, "these credentials may not grade statements")
 
 
 def _store(
