@@ -11,8 +11,10 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from django.db import models
+from django.db import models, router, transaction
 from django.utils.translation import gettext_lazy as _
+
+from kalan.core import changes
 
 
 class Instance(models.Model):
@@ -34,7 +36,13 @@ class SyncableQuerySet(models.QuerySet[Any]):
     def update(self, **kwargs: Any) -> int:
         from kalan.core.stamps import stamp_fields
 
-        return super().update(**{**kwargs, **stamp_fields()})
+        if not changes.wanted(self.model):
+            return super().update(**{**kwargs, **stamp_fields()})
+        with transaction.atomic(using=self.db, savepoint=False):
+            ids = list(self.values_list("pk", flat=True))
+            count = super().update(**{**kwargs, **stamp_fields()})
+            changes.changed(self.model, ids)
+        return count
 
     def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
         from kalan.core.stamps import stamp_object
@@ -42,7 +50,10 @@ class SyncableQuerySet(models.QuerySet[Any]):
         objs = list(objs)
         for obj in objs:
             stamp_object(obj)
-        return super().bulk_create(objs, *args, **kwargs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            made = super().bulk_create(objs, *args, **kwargs)
+            changes.changed(self.model, [obj.pk for obj in objs])
+        return made
 
     def bulk_update(
         self, objs: Iterable[Any], fields: Iterable[str], batch_size: int | None = None
@@ -52,7 +63,10 @@ class SyncableQuerySet(models.QuerySet[Any]):
         objs = list(objs)
         for obj in objs:
             stamp_object(obj)
-        return super().bulk_update(objs, [*fields, "hlc", "origin"], batch_size=batch_size)
+        with transaction.atomic(using=self.db, savepoint=False):
+            count = super().bulk_update(objs, [*fields, "hlc", "origin"], batch_size=batch_size)
+            changes.changed(self.model, [obj.pk for obj in objs])
+        return count
 
 
 class SyncableModel(models.Model):
@@ -85,4 +99,11 @@ class SyncableModel(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "hlc", "origin", "updated_at"}
-        super().save(*args, **kwargs)
+        if not changes.wanted(type(self)):
+            super().save(*args, **kwargs)
+            return
+        with transaction.atomic(
+            using=kwargs.get("using") or router.db_for_write(type(self)), savepoint=False
+        ):
+            super().save(*args, **kwargs)
+            changes.changed(type(self), [self.pk])

@@ -51,6 +51,7 @@ ALLOWED_HOSTS = os.environ.get("KALAN_ALLOWED_HOSTS", "*").split(",")
 INSTALLED_APPS = [
     "kalan.core",
     "kalan.ui",
+    "kalan.sync",
     "kalan.accounts",
     "kalan.schools",
     "kalan.content",
