@@ -58,6 +58,7 @@ def build_parser() -> Parser:
 
     _add_content(commands)
     _add_lrs(commands)
+    _add_sync(commands)
 
     manage = commands.add_parser("manage", help="Django management commands", add_help=False)
     manage.add_argument("args", nargs=argparse.REMAINDER)
@@ -106,6 +107,13 @@ def _add_lrs(commands: "argparse._SubParsersAction[Parser]") -> None:
     create.add_argument("name", metavar="NAME", help="what the credentials are for")
 
 
+def _add_sync(commands: "argparse._SubParsersAction[Parser]") -> None:
+    sync = commands.add_parser("sync", help="exchange records with other instances")
+    sub = sync.add_subparsers(dest="sync_command", required=True, parser_class=Parser)
+    status = sub.add_parser("status", help="per school: records, positions and a digest")
+    status.add_argument("--json", action="store_true", help="print JSON, for scripts")
+
+
 def prepare_home() -> Path:
     """Create KALAN_HOME if needed and prove it is writable."""
     home = kalan_home()
@@ -137,6 +145,7 @@ def dispatch(args: argparse.Namespace) -> int:
         "users": commands.users,
         "content": commands.content,
         "lrs": commands.lrs,
+        "sync": commands.sync,
         "manage": commands.manage,
     }
     return handlers[args.command](args)

@@ -1,6 +1,7 @@
 """What each `kalan` command does (see cli.py for the arguments)."""
 
 import argparse
+import json
 import os
 import sys
 import uuid
@@ -176,6 +177,25 @@ def lrs(args: argparse.Namespace) -> int:
     ensure_ready()
     credential, secret = new_credentials(name=name)
     print(f"{credential.key} {secret}")
+    return 0
+
+
+def sync(args: argparse.Namespace) -> int:
+    """`kalan sync status [--json]`."""
+    from kalan.sync.status import status
+
+    ensure_ready()
+    found = status()
+    if args.json:
+        print(json.dumps(found, indent=2, sort_keys=True))
+        return 0
+    print(f"instance {found['instance']}")
+    for scope, seen in found["scopes"].items():
+        records = ", ".join(f"{model} {n}" for model, n in seen["records"].items()) or "none"
+        print(f"{scope}: {records}")
+        print(f"  digest {seen['digest']}")
+        for origin, seq in sorted(seen["positions"].items()):
+            print(f"  holds {origin} up to {seq}")
     return 0
 
 
