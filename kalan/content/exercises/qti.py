@@ -30,12 +30,11 @@ from kalan.content.exercises.model import Exercise, Item
 from kalan.content.exercises.qti_body import child, children, parse_versioned, parse_xml, qti_name
 from kalan.content.exercises.qti_items import Converted, convert_item
 from kalan.content.inspect.inspection import title_from_name
-from kalan.content.inspect.qti_package import QTI_TYPE
+from kalan.content.inspect.qti_package import ITEM_TYPE, QTI_TYPE
 from kalan.content.inspect.zip_package import ZipPackage, top_folder
 
 MAX_FILE = 20 * 1024 * 1024
 MANIFEST = "imsmanifest.xml"
-ITEM_TYPE = "imsqti_item_xmlv"
 TEST_TYPE = "imsqti_test_xmlv"
 XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 
@@ -127,7 +126,8 @@ def _package(source: _Source, title: str, default_title: str) -> QtiImport:
     other: list[str] = []
     base = resources.get("base", "") if resources is not None else ""
     for resource in children(resources, "resource") if resources is not None else []:
-        kind = resource.get("type", "").strip()
+        listed = resource.get("type", "").strip()
+        kind = listed.lower()  # as detection reads it (inspect/qti_package.py)
         href = posixpath.normpath(
             posixpath.join(base, resource.get("base", ""), resource.get("href", ""))
         )
@@ -135,8 +135,8 @@ def _package(source: _Source, title: str, default_title: str) -> QtiImport:
             found.append(_package_item(source, href))
         elif kind.startswith(TEST_TYPE) and not title:
             title = " ".join(parse_xml(source.read(href), href).get("title", "").split())
-        elif kind.lower().startswith(QTI_TYPE) and not kind.startswith(TEST_TYPE):
-            other.append(kind)
+        elif kind.startswith(QTI_TYPE) and not kind.startswith(TEST_TYPE):
+            other.append(listed)
     if not found:
         raise _no_items(other)
     return _exercise(source, found, title or default_title)

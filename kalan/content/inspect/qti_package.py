@@ -24,6 +24,7 @@ from kalan.content.inspect.zip_package import MAX_READ, top_folder
 
 MANIFEST = "imsmanifest.xml"
 QTI_TYPE = "imsqti_"
+ITEM_TYPE = "imsqti_item_xmlv"  # the item resources Kalan converts (2.1, 2.2, 3.0)
 ITEM_ROOTS = frozenset({"assessmentItem", "qti-assessment-item"})
 SNIFF_BYTES = 64 * 1024
 # What may come before the root element: a BOM, white space, the XML declaration,
@@ -46,23 +47,29 @@ def manifest_member(names: frozenset[str]) -> str | None:
 
 
 def lists_qti(manifest: bytes) -> bool:
-    """True when the manifest lists a QTI resource and no SCORM SCO."""
+    """True when the manifest lists QTI items Kalan imports (or nothing but QTI
+    resources, which the import then refuses by name) and no SCORM SCO. A package that
+    mixes other content with QTI it cannot import (QTI 1.2, Common Cartridge
+    assessments) is left to the other kinds, as before QTI was read."""
     try:
         root = parse_xml(manifest, MANIFEST)
     except InvalidFile:
         return False
-    qti = False
+    importable = only_qti = False
+    listed = 0
     for element in root.iter():
         if local_name(element.tag) != "resource":
             continue
-        if element.get("type", "").strip().lower().startswith(QTI_TYPE):
-            qti = True
+        listed += 1
+        kind = element.get("type", "").strip().lower()
+        importable = importable or kind.startswith(ITEM_TYPE)
+        only_qti = (only_qti or listed == 1) and kind.startswith(QTI_TYPE)
         if any(
             local_name(name).lower() == "scormtype" and value.strip().lower() == "sco"
             for name, value in element.attrib.items()
         ):
             return False
-    return qti
+    return importable or (listed > 0 and only_qti)
 
 
 def is_qti_zip(path: Path, names: frozenset[str]) -> bool:

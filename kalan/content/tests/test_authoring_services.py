@@ -125,7 +125,7 @@ def test_an_uploaded_qti_package_with_pictures_is_refused_storing_nothing(world,
     from kalan.content.tests.test_qti_build import fractions_files
 
     path = _qti_zip(tmp_path / "fractions.zip", fractions_files())
-    with pytest.raises(InvalidFile, match="fractions.zip: its items show pictures"):
+    with pytest.raises(InvalidFile, match=r"fractions\.zip: its items show pictures"):
         authoring.upload_resource(draft=world.draft, path=path, file_name="fractions.zip")
     assert stored_files() == set()
     assert not DraftNode.objects.filter(draft=world.draft).exists()

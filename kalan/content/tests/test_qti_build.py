@@ -260,6 +260,25 @@ def test_a_scorm_course_carrying_qti_files_stays_a_course(tmp_path: Path) -> Non
     assert detect_kind(broken) == Kind.SCORM  # the SCORM inspection says what is wrong
 
 
+def test_only_qti_kalan_imports_makes_a_package_an_exercise(tmp_path: Path) -> None:
+    cartridge = manifest(
+        CP,
+        [
+            ("webcontent", "lesson.html"),
+            ("imsqti_xmlv1p2/imscc_xmlv1p1/assessment", "quiz/assessment.xml"),
+        ],
+    )
+    mixed = zipped(tmp_path / "cartridge.zip", {"imsmanifest.xml": cartridge})
+    assert detect_kind(mixed) == Kind.SCORM  # as before QTI was read: not an exercise
+    files = fractions_files()
+    files["imsmanifest.xml"] = files["imsmanifest.xml"].replace(
+        b"imsqti_item_xmlv2p2", b"IMSQTI_ITEM_XMLV2P2"
+    )
+    shouting = zipped(tmp_path / "shouting.zip", files)
+    assert detect_kind(shouting) == Kind.EXERCISE
+    assert len(import_qti(shouting).exercise.items) == 2  # read the same way when imported
+
+
 @pytest.mark.parametrize(
     ("head", "kind"),
     [
@@ -465,9 +484,8 @@ def test_an_unsafe_qti_zip_is_refused_like_any_zip(tmp_path: Path, key: Ed25519P
     ]
 
 
-def test_what_conversion_left_out_is_in_the_build_report(
-    tmp_path: Path, key: Ed25519PrivateKey
-) -> None:
+def source_with_feedback_left_out(tmp_path: Path) -> Path:
+    """A source folder whose QTI package has feedback that depends on rules Kalan does not run."""
     source = tmp_path / "source"
     source.mkdir()
     files = fractions_files()
@@ -477,6 +495,13 @@ def test_what_conversion_left_out_is_in_the_build_report(
         b"Compte.</modalFeedback></assessmentItem>",
     )
     zipped(source / "fractions.zip", files)
+    return source
+
+
+def test_what_conversion_left_out_is_in_the_build_report(
+    tmp_path: Path, key: Ed25519PrivateKey
+) -> None:
+    source = source_with_feedback_left_out(tmp_path)
     built = build_channel(source, tmp_path / "pkg", key=key)
     assert built.notes == [
         'fractions.zip: feedback "TIP" of item "quarter" was left out: it depends on rules Kalan'
@@ -546,10 +571,14 @@ def test_any_qti_package_gives_an_exercise_or_a_one_line_refusal(item: str, list
 
 def convert(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`kalan content convert-qti ...` in a process of its own, as a person runs it."""
+    return kalan(home, "content", "convert-qti", *args)
+
+
+def kalan(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "KALAN_HOME": str(home)}
     environment.pop("DJANGO_SETTINGS_MODULE", None)
     return subprocess.run(
-        [sys.executable, "-m", "kalan", "content", "convert-qti", *args],
+        [sys.executable, "-m", "kalan", *args],
         capture_output=True,
         text=True,
         env=environment,
@@ -606,34 +635,8 @@ def test_convert_qti_refuses_with_one_line_and_writes_nothing(tmp_path: Path) ->
 
 
 def test_kalan_content_build_prints_what_a_conversion_left_out(tmp_path: Path) -> None:
-    source = tmp_path / "source"
-    source.mkdir()
-    files = fractions_files()
-    files["items/quarter.xml"] = files["items/quarter.xml"].replace(
-        b"</assessmentItem>",
-        b'<modalFeedback outcomeIdentifier="FEEDBACK" identifier="TIP" showHide="show">'
-        b"Compte.</modalFeedback></assessmentItem>",
-    )
-    zipped(source / "fractions.zip", files)
-    environment = {**os.environ, "KALAN_HOME": str(tmp_path / "home")}
-    environment.pop("DJANGO_SETTINGS_MODULE", None)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kalan",
-            "content",
-            "build",
-            str(source),
-            "--out",
-            str(tmp_path / "pkg"),
-        ],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=120,
-        check=False,
-    )
+    source = source_with_feedback_left_out(tmp_path)
+    done = kalan(tmp_path / "home", "content", "build", str(source), "--out", str(tmp_path / "pkg"))
     assert (done.returncode, done.stderr) == (0, "")
     assert (
         '  note: fractions.zip: feedback "TIP" of item "quarter" was left out: it depends on'
