@@ -35,12 +35,13 @@ def gradable_answers(user: User) -> QuerySet[Answer]:
     """Every answer the person may grade (and read), of any kind."""
     roles = roles_of(user)
     if roles.superuser:
-        return Answer.objects.all()
+        return Answer.objects.exclude(user_id=user.id)
     taught = Enrolment.objects.filter(
         classroom_id__in=roles.teaches, kind=Enrolment.Kind.LEARNER
     ).values("user_id")
     school_learners = User.objects.filter(school_id__in=roles.admin_of).values("id")
-    return Answer.objects.filter(Q(user_id__in=taught) | Q(user_id__in=school_learners))
+    answers = Answer.objects.filter(Q(user_id__in=taught) | Q(user_id__in=school_learners))
+    return answers.exclude(user_id=user.id)  # nobody grades their own answers
 
 
 def access_answer_by_id(user: User, answer_id: uuid.UUID) -> Answer:

@@ -147,6 +147,15 @@ def test_a_teacher_cannot_grade_a_learner_outside_their_classes(
     assert state() == before
 
 
+def test_nobody_grades_their_own_answer(world: World, story: ContentNode) -> None:
+    own = free_response(world.a.admin, story, "Ma propre réponse.")
+    client = signed_in(world.a.admin)
+    assert "Ma propre réponse." not in client.get(GRADING).content.decode()
+    before = state()
+    assert grade(client, own).status_code == 404
+    assert state() == before
+
+
 # ---------------------------------------------------------------- the statement
 
 
