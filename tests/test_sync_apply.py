@@ -142,3 +142,62 @@ def test_the_feed_serves_what_is_above_the_positions_and_advance_moves_them() ->
     advance(scope, {OTHER: 12, str(instance_id()): 99})
     advance(scope, {OTHER: 10})
     assert feed.positions(scope)[OTHER] == 12
+
+
+def test_a_change_made_here_but_not_sealed_yet_is_kept_by_the_merge() -> None:
+    school = make_school()
+    room = Classroom.objects.create(school=school, name="CM2")
+    seal()
+    room.name = "CM2 A"  # not sealed when the other instance's version arrives
+    room.save()
+    incoming = _classroom_record(school.pk, room.pk, seq=11, name="CM2")
+    incoming.clocks["name"] = [1, OTHER]  # older than this instance's rename
+    incoming.fields["grade"] = "CM2-B"
+    incoming.clocks["grade"] = [clock().now() + 5000, OTHER]
+    _apply(incoming)
+    room.refresh_from_db()
+    assert (room.name, room.grade) == ("CM2 A", "CM2-B")
+    assert seal() == 0  # sealed by the merge, nothing left behind
+    assert Version.objects.get(record_id=room.pk).fields["name"] == "CM2 A"
+
+
+def test_a_record_deleted_here_but_not_sealed_yet_does_not_come_back() -> None:
+    school = make_school()
+    room = Classroom.objects.create(school=school, name="CE1")
+    seal()
+    room_id = room.pk
+    room.delete()
+    _apply(_classroom_record(school.pk, room_id, seq=12, name="CE1 B"))
+    assert not Classroom.objects.filter(pk=room_id).exists()
+    assert Version.objects.get(record_id=room_id).deleted
+
+
+def test_a_record_written_under_one_deleted_here_is_deleted_too() -> None:
+    school = make_school()
+    room = Classroom.objects.create(school=school, name="CM1")
+    seal()
+    room_id = room.pk
+    room.delete()
+    seal()  # the class's tombstone
+    group_id = uuid.uuid4()
+    hlc = clock().now() + 1000
+    values: dict[str, str | None] = {
+        "school_id": str(school.pk),
+        "classroom_id": str(room_id),
+        "name": "Lecteurs",
+    }
+    group = Record(
+        model="schools.learnergroup",
+        record_id=str(group_id),
+        scope=str(school.pk),
+        origin=OTHER,
+        seq=13,
+        deleted=False,
+        fields=values,
+        clocks={name: [hlc, OTHER] for name in values},
+    )
+    for _attempt in range(2):  # the sync can go on, and going again changes nothing
+        _apply(group)
+    version = Version.objects.get(record_id=group_id)
+    assert version.deleted
+    assert version.origin == instance_id()  # sent on: the other instance deletes it too

@@ -106,6 +106,7 @@ def test_a_record_made_and_deleted_between_two_seals_leaves_nothing() -> None:
 def test_a_write_rolled_back_leaves_no_key() -> None:
     school = make_school()
     seal()
+
     def failing_request() -> None:
         with transaction.atomic():
             School.objects.filter(pk=school.pk).update(name="Renamed")
@@ -115,3 +116,35 @@ def test_a_write_rolled_back_leaves_no_key() -> None:
         failing_request()
     assert not Dirty.objects.exists()
     assert seal() == 0
+
+
+def test_bulk_deletes_of_other_models_stay_fast() -> None:
+    """Deletions are heard for registered models only: a receiver for every model would
+    make Django read the rows of each bulk delete first."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_school()  # leaves keys
+    with CaptureQueriesContext(connection) as queries:
+        Dirty.objects.all().delete()
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["DELETE"]
+
+
+def test_a_key_written_again_while_sealing_stays_for_the_next_seal(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from kalan.sync import seal as sealing
+
+    room = Classroom.objects.create(school=make_school(), name="CM1")
+    versions = sealing._versions
+
+    def meanwhile(entry, ids):  # type: ignore[no-untyped-def]
+        made = versions(entry, ids)
+        if entry.model is Classroom:  # read: now another transaction writes it again
+            Classroom.objects.filter(pk=room.pk).update(name="CM1 bis")
+        return made
+
+    monkeypatch.setattr(sealing, "_versions", meanwhile)
+    seal()
+    assert Dirty.objects.filter(record_id=room.pk).exists()
+    monkeypatch.setattr(sealing, "_versions", versions)
+    assert seal() == 1
+    assert _version(room).fields["name"] == "CM1 bis"

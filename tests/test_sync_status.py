@@ -50,7 +50,7 @@ def test_kalan_sync_status_json(tmp_path: Path) -> None:
     done = run_kalan(["sync", "status", "--json"], home)
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
-    assert found["scopes"]["national"]["records"] == {}  # no admin areas yet
+    assert found["scopes"]["national"]["records"] == {}  # no admin areas, no national staff
     (school,) = [seen for scope, seen in found["scopes"].items() if scope != "national"]
     assert school["records"]["schools.school"] == 1
     assert school["records"]["accounts.user"] == 1
@@ -58,3 +58,15 @@ def test_kalan_sync_status_json(tmp_path: Path) -> None:
     assert len(school["digest"]) == 64
     again = run_kalan(["sync", "status", "--json"], home)
     assert json.loads(again.stdout) == found
+
+
+@pytest.mark.django_db
+def test_people_of_no_school_are_in_the_national_scope_as_the_feed_sends_them() -> None:
+    from kalan.accounts.models import User
+    from kalan.sync import feed
+    from kalan.sync.seal import seal
+
+    national = User.objects.create_user(username="minister", password="a-long-test-password")
+    seal()
+    assert [r.record_id for r in feed.records(feed.NATIONAL, {})] == [str(national.pk)]
+    assert scope_status(feed.NATIONAL)["records"] == {"accounts.user": 1}

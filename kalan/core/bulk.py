@@ -110,6 +110,12 @@ def row_values(obj: models.Model) -> tuple[Any, ...]:
     return tuple(value(obj, connection) for value in plan.values)
 
 
+def column_at(model: type[models.Model], attname: str) -> int:
+    """Where `attname` is in the rows of `row_values` and `insert_values`."""
+    fields = [f for f in model._meta.concrete_fields if not isinstance(f, AutoFieldMixin)]
+    return [f.attname for f in fields].index(attname)
+
+
 def insert_values(
     model: type[models.Model],
     rows: Sequence[Sequence[Any]],

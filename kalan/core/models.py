@@ -39,8 +39,10 @@ class SyncableQuerySet(models.QuerySet[Any]):
         if not changes.wanted(self.model):
             return super().update(**{**kwargs, **stamp_fields()})
         with transaction.atomic(using=self.db, savepoint=False):
-            ids = list(self.values_list("pk", flat=True))
-            count = super().update(**{**kwargs, **stamp_fields()})
+            # The rows are locked first (PostgreSQL), so that those written are those heard of.
+            ids = list(self.select_for_update().values_list("pk", flat=True))
+            rows = self.model._base_manager.using(self.db).filter(pk__in=ids)
+            count = models.QuerySet.update(rows, **{**kwargs, **stamp_fields()})
             changes.changed(self.model, ids)
         return count
 

@@ -14,3 +14,19 @@ class LrsConfig(AppConfig):
 
         runtime_hooks.listen(record_commit)
         runtime_hooks.listen_cmi5(record_launch)
+        _register_syncable()
+
+
+def _register_syncable() -> None:
+    from kalan.lrs.models import Statement
+    from kalan.lrs.received import receive_statements
+    from kalan.sync.registry import Kind, register
+
+    # After the people and schools they are about (accounts 30, schools 10-70).
+    register(
+        Statement,
+        kind=Kind.IMMUTABLE,
+        order=100,
+        travelling=("body",),
+        receive=receive_statements,
+    )

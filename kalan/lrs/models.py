@@ -23,7 +23,12 @@ from kalan.core.models import SyncableModel
 class Statement(SyncableModel):
     """One xAPI statement, immutable. `id` is the statement's own id."""
 
-    school_id = models.UUIDField(null=True, blank=True, db_index=True)
+    school_id = models.UUIDField(null=True, blank=True)  # found by the feed index
+    # A statement never changes: no clock of its own, only the version id that sync
+    # moves it by (ADR 0009): `origin`, the instance that stored it first, and `seq`,
+    # that instance's counter value when it did.
+    hlc = models.BigIntegerField(default=0, editable=False)
+    seq = models.BigIntegerField(default=0, editable=False)
     # The Kalan person the actor stands for, when it is one of ours.
     user_id = models.UUIDField(null=True, blank=True)
     stored = models.DateTimeField()  # found by stored_us
@@ -47,6 +52,8 @@ class Statement(SyncableModel):
         indexes = [
             models.Index(fields=["stored_us"], name="lrs_statement_stored_us"),
             models.Index(fields=["user_id", "stored_us"], name="lrs_statement_user"),
+            # What sync sends: a school's statements above an origin's position.
+            models.Index(fields=["school_id", "origin", "seq"], name="lrs_statement_feed"),
             # Only the few statements that refer to another are indexed by their target.
             models.Index(
                 fields=["target_id"],

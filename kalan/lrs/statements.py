@@ -29,13 +29,15 @@ from django.db import DatabaseError, connection, transaction
 from kalan.accounts.models import User
 from kalan.accounts.xapi import user_id_of
 from kalan.core import sql
-from kalan.core.bulk import insert_rows, insert_values, row_values
+from kalan.core.bulk import column_at, insert_rows, insert_values, row_values
+from kalan.core.stamps import instance_id
 from kalan.lrs import keys
 from kalan.lrs.group_commit import GroupCommit
 from kalan.lrs.indexing import CONTEXT_ACTIVITY_KINDS, index_keys
 from kalan.lrs.models import Activity, AttachmentContent, Statement, StatementIndex
 from kalan.lrs.projections import StoredStatement, project, voided_statements
 from kalan.lrs.validation import Version, parse_timestamp
+from kalan.sync import counter
 
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 # With a StatementRef object: a grade of that statement (a teacher's, kalan/assessments).
@@ -43,6 +45,7 @@ SCORED = "http://adlnet.gov/expapi/verbs/scored"
 # Properties the LRS sets or may set, ignored when two statements with one id are compared.
 _NOT_COMPARED = frozenset({"stored", "authority", "version"})
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_SEQ_AT = column_at(Statement, "seq")
 
 
 class StatementConflict(Exception):
@@ -118,6 +121,8 @@ def _row(
     version: Version,
     stored: dt.datetime,
     people: dict[uuid.UUID, uuid.UUID | None],
+    origin: uuid.UUID | None = None,
+    seq: int = 0,
 ) -> Statement:
     context = statement.get("context") or {}
     statement_object = statement["object"]
@@ -135,6 +140,8 @@ def _row(
     )
     return Statement(
         id=uuid.UUID(statement["id"]),
+        origin=origin or instance_id(),
+        seq=seq,
         school_id=people.get(user_id) if user_id else None,
         user_id=user_id,
         stored=stored,
@@ -347,9 +354,20 @@ def _write_together(requests: Sequence[_Request]) -> list[list[str] | Exception]
     return outcomes
 
 
+def _versioned(new: Sequence[_Pending]) -> list[tuple[Any, ...]]:
+    """The rows to insert, statements stored here first taking the next counter values
+    (their version ids for sync, in commit order: kalan/sync/counter.py)."""
+    own = [item for item in new if item.row.seq == 0]
+    if own:
+        for item, seq in zip(own, counter.take(len(own)), strict=True):
+            item.row.seq = seq
+            item.values = (*item.values[:_SEQ_AT], seq, *item.values[_SEQ_AT + 1 :])
+    return [item.values for item in new]
+
+
 def _insert(new: Sequence[_Pending], attachments: Sequence[AttachmentBytes]) -> None:
     _inherited_keys(new)
-    insert_values(Statement, [item.values for item in new])
+    insert_values(Statement, _versioned(new))
     index_rows = []
     for item in new:
         statement_id, stored_us = sql.uuid_param(item.row.id), item.row.stored_us
@@ -414,6 +432,31 @@ def store_statements(
     if isinstance(outcome, BaseException):
         raise outcome
     return outcome
+
+
+def store_received(received: Sequence[tuple[dict[str, Any], uuid.UUID, int]]) -> int:
+    """Statements another instance stored, each with its version id `(origin, seq)`,
+    in the caller's transaction; returns how many were new here.
+
+    They keep their stored time and authority. A statement already held is
+    skipped; the same id with other content raises StatementConflict. Voiding,
+    index rows and projections follow as for statements stored here.
+    """
+    people = _people([statement for statement, _origin, _seq in received], {})
+    pending, originals = [], {}
+    for statement, origin, seq in received:
+        version: Version = "2.0.0" if str(statement.get("version", "")).startswith("2") else "1.0.3"
+        stored = parse_timestamp(statement["stored"], version=version, path="statement.stored")
+        row = _row(statement, version=version, stored=stored, people=people, origin=origin, seq=seq)
+        pending.append(_Pending(statement, row, index_keys(statement), row_values(row)))
+        if statement["id"] in originals:
+            raise StatementRefused(f"statement id {statement['id']} appears twice")
+        originals[statement["id"]] = statement
+    held = _stored_bodies([item.row.id for item in pending])
+    outcome = _write_together([_Request(pending, originals, list(originals), [])])[0]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return len(pending) - len(held)
 
 
 def _project(new: Sequence[_Pending], voided: set[uuid.UUID]) -> None:

@@ -24,6 +24,7 @@ from kalan.sync.feed import Record
 from kalan.sync.merge import State, clock_of, merge
 from kalan.sync.models import Conflict, Position, Version
 from kalan.sync.registry import Syncable
+from kalan.sync.seal import seal_record
 
 
 class ApplyError(KalanError):
@@ -44,6 +45,7 @@ def apply(records: Iterable[Record]) -> Applied:
         raise RuntimeError("records are applied inside a transaction")
     done = Applied()
     tables: set[str] = set()
+    waiting: list[Record] = []  # immutable records, handed to their app together
     for record in records:
         entry = registry.find(record.model)
         if entry is None:
@@ -51,13 +53,36 @@ def apply(records: Iterable[Record]) -> Applied:
                 f"{record.model} {record.record_id}: this instance does not know that kind of"
                 " record; update Kalan here to the other instance's version"
             )
-        _apply_one(entry, record, done)
+        if waiting and waiting[0].model != record.model:
+            _receive(waiting, done)
+            waiting = []
+        if entry.kind is registry.Kind.IMMUTABLE:
+            waiting.append(record)
+        else:
+            _apply_one(entry, record, done)
         tables.add(entry.model._meta.db_table)
+    if waiting:
+        _receive(waiting, done)
     try:  # references are checked at commit: here, so that the error can name the record
         transaction.get_connection().check_constraints(table_names=sorted(tables))
     except IntegrityError as error:
         raise ApplyError(f"a record refers to one that never arrived: {_reason(error)}") from error
     return done
+
+
+def _receive(waiting: list[Record], done: Applied) -> None:
+    entry = registry.find(waiting[0].model)
+    assert entry is not None  # apply() found it
+    assert entry.receive is not None  # registry.register checks it for immutable models
+    try:
+        with transaction.atomic():
+            new = entry.receive(waiting)
+    except (ValidationError, DatabaseError, ValueError, TypeError, KeyError) as error:
+        raise ApplyError(f"{entry.label}: {_reason(error)}") from error
+    done.written += new
+    done.unchanged += len(waiting) - new
+    if new:
+        done.by_model[entry.label] = done.by_model.get(entry.label, 0) + new
 
 
 def _state(version: Version) -> State:
@@ -74,15 +99,23 @@ def _apply_one(entry: Syncable, record: Record, done: Applied) -> None:
     )
     for _name, (hlc, _origin) in incoming.clocks.items():
         clock().observe(hlc)  # later changes here sort after what was seen
+    # Lock the row (PostgreSQL; SQLite's writers already queue) and seal what was written
+    # here since the last seal, so that the merge keeps it.
+    list(entry.model._base_manager.select_for_update().filter(pk=record_id).values_list("pk"))
+    seal_record(entry, record_id)
     held = Version.objects.filter(model=entry.label, record_id=record_id).first()
     if held is None:
         merged_state, lost = incoming, []
     else:
         merged = merge(_state(held), incoming)
         merged_state, lost = merged.state, merged.conflicts
-        if merged_state == _state(held):
-            done.unchanged += 1
-            return
+    if not merged_state.deleted and _refers_to_deleted(entry, merged_state):
+        # Deleted here while the other instance wrote under it: the deletion wins, as it
+        # did for the record itself (and travels on as this instance's version).
+        merged_state, lost = State({}, {}, deleted=True), []
+    if held is not None and merged_state == _state(held):
+        done.unchanged += 1
+        return
     try:
         with transaction.atomic():
             _write_row(entry, record_id, merged_state)
@@ -113,6 +146,17 @@ def _apply_one(entry: Syncable, record: Record, done: Applied) -> None:
     done.written += 1
     done.conflicts += len(lost)
     done.by_model[entry.label] = done.by_model.get(entry.label, 0) + 1
+
+
+def _refers_to_deleted(entry: Syncable, state: State) -> bool:
+    for travelling in entry.fields():
+        target = state.fields.get(travelling.attname)
+        if not travelling.many_to_one or target is None:
+            continue
+        label = str(travelling.related_model._meta.label_lower)
+        if Version.objects.filter(model=label, record_id=target, deleted=True).exists():
+            return True
+    return False
 
 
 def _reason(error: Exception) -> str:

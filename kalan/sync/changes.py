@@ -3,10 +3,12 @@
 Every write that Kalan makes to a syncable row goes through `SyncableModel`
 (save, QuerySet update, bulk writes), which reports it through
 `kalan.core.changes` inside the writing transaction; deletions arrive by the
-`post_delete` signal, which Django sends inside the deleting transaction.
+`post_delete` signal of each registered model, which Django sends inside the
+deleting transaction.
 Sealing (seal.py) reads these keys.
 """
 
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,8 +30,13 @@ class _DirtyKeys:
 
         label = str(model._meta.label_lower)
         Dirty.objects.bulk_create(
-            [Dirty(model=label, record_id=record_id) for record_id in ids],
-            ignore_conflicts=True,
+            [
+                Dirty(model=label, record_id=record_id, generation=secrets.randbits(62))
+                for record_id in dict.fromkeys(ids)
+            ],
+            update_conflicts=True,
+            unique_fields=["model", "record_id"],
+            update_fields=["generation"],
         )
 
 
@@ -37,10 +44,17 @@ _LISTENER = _DirtyKeys()
 
 
 def _deleted(sender: type[models.Model], instance: models.Model, **_kwargs: Any) -> None:
-    if _LISTENER.wants(sender):
-        _LISTENER.changed(sender, [instance.pk])
+    _LISTENER.changed(sender, [instance.pk])
 
 
 def connect() -> None:
     changes.listen(_LISTENER)
-    post_delete.connect(_deleted, dispatch_uid="kalan.sync.deleted")
+
+
+def watch_deletions(model: type[models.Model]) -> None:
+    """Hear of deletions of `model` (a registered mutable model) only: a receiver
+    without a sender would make Django load the rows of every bulk delete of every
+    model before deleting them."""
+    post_delete.connect(
+        _deleted, sender=model, dispatch_uid=f"kalan.sync.deleted.{model._meta.label_lower}"
+    )

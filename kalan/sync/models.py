@@ -18,11 +18,17 @@ class Counter(models.Model):
 
 class Dirty(models.Model):
     """A mutable record written since its last sealed version (written in the same
-    transaction as the record)."""
+    transaction as the record).
+
+    Each write gives the key a new random `generation`; sealing deletes only the
+    generation it read, so a write that commits while a seal runs keeps its key
+    (on PostgreSQL the two can overlap; the key's row lock orders them).
+    """
 
     id = models.BigAutoField(primary_key=True)
     model = models.CharField(max_length=100)
     record_id = models.UUIDField()
+    generation = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [

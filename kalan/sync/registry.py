@@ -8,10 +8,13 @@ needs.
 """
 
 import enum
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+
+from kalan.sync.wire import Record
 
 
 class Kind(enum.Enum):
@@ -23,12 +26,19 @@ class Kind(enum.Enum):
 LOCAL_FIELDS = frozenset({"hlc", "origin", "seq", "created_at", "updated_at"})
 
 
+# An immutable model's app takes in records of it (validates and stores them as its own
+# writes would, deriving what it derives); returns how many were new.
+Receive = Callable[[Sequence[Record]], int]
+
+
 @dataclass(frozen=True)
 class Syncable:
     model: type[models.Model]
     kind: Kind
     order: int
     excluded: frozenset[str]
+    travelling: tuple[str, ...] | None = None  # immutable: the fields that travel
+    receive: Receive | None = None  # immutable: how its app takes records in
 
     @property
     def label(self) -> str:
@@ -40,6 +50,8 @@ class Syncable:
 
     def fields(self) -> list[Any]:
         """The model's fields that travel (concrete, not the key, not local bookkeeping)."""
+        if self.travelling is not None:
+            return [self.model._meta.get_field(name) for name in self.travelling]
         return [
             field
             for field in self.model._meta.concrete_fields
@@ -57,16 +69,35 @@ class RegistryError(Exception):
 
 
 def register(
-    model: type[models.Model], *, kind: Kind, order: int, excluded: tuple[str, ...] = ()
+    model: type[models.Model],
+    *,
+    kind: Kind,
+    order: int,
+    excluded: tuple[str, ...] = (),
+    travelling: tuple[str, ...] | None = None,
+    receive: Receive | None = None,
 ) -> None:
-    """Declare that `model` travels (called from its app's `ready()`; idempotent)."""
+    """Declare that `model` travels (called from its app's `ready()`; idempotent).
+
+    An immutable model names the fields that travel and how its app takes
+    records in; its rows carry `origin` and `seq`, set when they are stored.
+    """
     if not hasattr(model, "sync_scope_field"):
         raise RegistryError(f"{model.__name__} is not a SyncableModel")
-    entry = Syncable(model, kind, order, frozenset(excluded))
+    if (kind is Kind.IMMUTABLE) != (travelling is not None and receive is not None):
+        raise RegistryError(
+            f"{model.__name__}: an immutable model, and only one, names its travelling"
+            " fields and how its app receives them"
+        )
+    entry = Syncable(model, kind, order, frozenset(excluded), travelling, receive)
     known = _registry.get(entry.label)
     if known is not None and known != entry:
         raise RegistryError(f"{entry.label} is registered twice, differently")
     _registry[entry.label] = entry
+    if kind is Kind.MUTABLE:
+        from kalan.sync.changes import watch_deletions
+
+        watch_deletions(model)
 
 
 def registered() -> list[Syncable]:

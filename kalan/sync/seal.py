@@ -12,6 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from kalan.core.stamps import instance_id
 from kalan.sync import counter, registry
@@ -40,27 +41,40 @@ def seal() -> int:
     """Make the new versions; returns how many were made."""
     with transaction.atomic():
         counter.take(1)  # queue here, before reading what changed
-        keys = list(Dirty.objects.values_list("id", "model", "record_id"))
-        if not keys:
-            return 0
-        by_model: dict[str, list[uuid.UUID]] = defaultdict(list)
-        for _key, label, record_id in keys:
-            by_model[label].append(record_id)
-        made: list[Version] = []
-        for label, ids in by_model.items():
-            entry = registry.find(label)
-            if entry is not None and entry.kind is registry.Kind.MUTABLE:
-                made += _versions(entry, ids)
-        if made:
-            for version, seq in zip(made, counter.take(len(made)), strict=True):
-                version.seq = seq
-            Version.objects.bulk_create([v for v in made if v.pk is None])
-            Version.objects.bulk_update(
-                [v for v in made if v.pk is not None],
-                ["scope", "origin", "seq", "deleted", "fields", "clocks"],
-            )
-        Dirty.objects.filter(id__in=[key for key, _label, _record in keys]).delete()
-        return len(made)
+        return _seal(Dirty.objects.all())
+
+
+def seal_record(entry: Syncable, record_id: uuid.UUID) -> None:
+    """Seal one record now if it was written since its last seal, in the caller's
+    transaction (before a version from elsewhere is merged into it)."""
+    _seal(Dirty.objects.filter(model=entry.label, record_id=record_id))
+
+
+def _seal(dirty: QuerySet[Dirty]) -> int:
+    keys = list(dirty.values_list("id", "generation", "model", "record_id"))
+    if not keys:
+        return 0
+    by_model: dict[str, list[uuid.UUID]] = defaultdict(list)
+    for _key, _generation, label, record_id in keys:
+        by_model[label].append(record_id)
+    made: list[Version] = []
+    for label, ids in by_model.items():
+        entry = registry.find(label)
+        if entry is not None and entry.kind is registry.Kind.MUTABLE:
+            made += _versions(entry, ids)
+    if made:
+        for version, seq in zip(made, counter.take(len(made)), strict=True):
+            version.seq = seq
+        Version.objects.bulk_create([v for v in made if v.pk is None])
+        Version.objects.bulk_update(
+            [v for v in made if v.pk is not None],
+            ["scope", "origin", "seq", "deleted", "fields", "clocks"],
+        )
+    # Only the generations read: a key written again meanwhile stays for the next seal.
+    Dirty.objects.filter(
+        id__in=[key for key, *_rest in keys], generation__in=[g for _k, g, *_rest in keys]
+    ).delete()
+    return len(made)
 
 
 def _versions(entry: Syncable, ids: list[uuid.UUID]) -> list[Version]:

@@ -31,8 +31,8 @@ def _in_scope(entry: registry.Syncable, scope: str) -> Any:
     name = entry.scope_field
     if name is None:
         return rows if scope == feed.NATIONAL else rows.none()
-    if scope == feed.NATIONAL:
-        return rows.none()
+    if scope == feed.NATIONAL:  # records of no school (national staff): as the feed sends them
+        return rows.filter(**{f"{name}__isnull": True})
     return rows.filter(**{name: scope})
 
 

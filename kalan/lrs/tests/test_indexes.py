@@ -23,6 +23,9 @@ def test_no_index_is_written_for_nothing() -> None:
     assert "lrs_statement_target_id_7c40e149" not in statement
     assert statement["lrs_statement_target"] == ["target_id"]
     assert statement["lrs_statement_stored_us"] == ["stored_us"]
+    assert statement["lrs_statement_feed"] == ["school_id", "origin", "seq"]  # what sync sends
+    assert "lrs_statement_school_id_0e2f365c" not in statement  # the feed index serves
+    assert "lrs_statement_hlc_eab1bae7" not in statement  # a statement has no clock of its own
     assert index["lrs_index_key_stored"] == ["key", "stored_us"]
 
 
