@@ -1,5 +1,7 @@
 """Sealing: every write of a mutable record becomes a version, in commit order (ADR 0009)."""
 
+import uuid
+
 import pytest
 from django.db import transaction
 
@@ -9,6 +11,7 @@ from kalan.schools.models import Classroom, School
 from kalan.schools.tests.factories import make_person, make_school
 from kalan.sync import counter
 from kalan.sync.models import Dirty, Version
+from kalan.sync.registry import Syncable
 from kalan.sync.seal import seal
 
 pytestmark = pytest.mark.django_db
@@ -130,13 +133,15 @@ def test_bulk_deletes_of_other_models_stay_fast() -> None:
     assert [q["sql"].split()[0] for q in queries.captured_queries] == ["DELETE"]
 
 
-def test_a_key_written_again_while_sealing_stays_for_the_next_seal(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_key_written_again_while_sealing_stays_for_the_next_seal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from kalan.sync import seal as sealing
 
     room = Classroom.objects.create(school=make_school(), name="CM1")
     versions = sealing._versions
 
-    def meanwhile(entry, ids):  # type: ignore[no-untyped-def]
+    def meanwhile(entry: Syncable, ids: list[uuid.UUID]) -> list[Version]:
         made = versions(entry, ids)
         if entry.model is Classroom:  # read: now another transaction writes it again
             Classroom.objects.filter(pk=room.pk).update(name="CM1 bis")
