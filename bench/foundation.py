@@ -84,6 +84,24 @@ KOLIBRI_ENV = {
 }
 
 
+def run_stamp(now: dt.datetime) -> dict:
+    """What every report says of its run: when, on what machine, at which Kalan commit."""
+    return {
+        "date": now.strftime("%Y-%m-%d"),
+        "started": now.strftime("%Y-%m-%d %H:%M"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "os": platform.platform(),
+            "python": platform.python_version(),
+            "kernel": platform.release(),
+        },
+        "kalan_commit": subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+        or "none",
+    }
+
+
 def log(*a):
     print(f"[{time.strftime('%H:%M:%S')}]", *a, flush=True)
 
@@ -1303,18 +1321,7 @@ def main():
     NOISE.start()
     now = dt.datetime.now(dt.UTC)
     res: dict = {
-        "date": now.strftime("%Y-%m-%d"),
-        "started": now.strftime("%Y-%m-%d %H:%M"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "os": platform.platform(),
-            "python": platform.python_version(),
-            "kernel": platform.release(),
-        },
-        "kalan_commit": subprocess.run(
-            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-        ).stdout.strip()
-        or "none",
+        **run_stamp(now),
         "chromium": subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True)
         .stdout.strip()
         .split(" built")[0],

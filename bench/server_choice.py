@@ -23,12 +23,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import re
 import signal
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -351,19 +348,7 @@ def main():
     fb.NOISE.start()
     now = dt.datetime.now(dt.UTC)
     res = {
-        "date": now.strftime("%Y-%m-%d"),
-        "started": now.strftime("%Y-%m-%d %H:%M"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "os": platform.platform(),
-        },
-        "kalan_commit": subprocess.run(
-            ["git", "-C", str(fb.REPO), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        or "none",
+        **fb.run_stamp(now),
         "duration_s": args.duration,
         "idle_wait_s": args.idle_wait,
         "rounds": args.rounds,

@@ -36,11 +36,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import signal
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -425,20 +422,8 @@ def main() -> int:
     increment = sync_data.make_increment(plan, target=args.increment)
     now = dt.datetime.now(dt.UTC)
     res: dict = {
-        "date": now.strftime("%Y-%m-%d"),
-        "started": now.strftime("%Y-%m-%d %H:%M"),
+        **fb.run_stamp(now),
         "command": "python3.11 bench/sync.py " + " ".join(sys.argv[1:]),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "os": platform.platform(),
-            "python": platform.python_version(),
-        },
-        "kalan_commit": subprocess.run(
-            ["git", "-C", str(fb.REPO), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        or "none",
         "learners": args.learners,
         "rounds": args.rounds,
         "shape": sync_data.SHAPE,
