@@ -6,7 +6,6 @@ order), then by `(origin, seq)`: the order a transfer cut short can resume in.
 Mutable records are served once sealed (seal.py), statements as soon as stored.
 """
 
-import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -18,13 +17,9 @@ from kalan.sync.models import Position, Version
 from kalan.sync.seal import field_values
 from kalan.sync.wire import Record
 
-__all__ = ["NATIONAL", "Record", "positions", "records", "scope_key"]
+__all__ = ["NATIONAL", "Record", "positions", "records"]
 
 NATIONAL = ""
-
-
-def scope_key(scope: uuid.UUID | None) -> str:
-    return NATIONAL if scope is None else str(scope)
 
 
 def positions(scope: str) -> dict[str, int]:

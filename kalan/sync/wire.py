@@ -16,15 +16,3 @@ class Record:
     deleted: bool
     fields: dict[str, str | None]
     clocks: dict[str, list[Any]]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "m": self.model,
-            "id": self.record_id,
-            "sc": self.scope,
-            "o": self.origin,
-            "s": self.seq,
-            "d": self.deleted,
-            "f": self.fields,
-            "c": self.clocks,
-        }

@@ -8,9 +8,7 @@ is then practised through HTTP like any other.
 """
 
 import io
-import os
 import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -42,6 +40,7 @@ from kalan.content.store import LibraryFolder, hub_library
 from kalan.content.tests.factories import png
 from kalan.core.errors import KalanError
 from kalan.schools.tests.factories import make_person, make_school
+from tests.support import run_kalan
 
 QTI2 = "http://www.imsglobal.org/xsd/imsqti_v2p2"
 QTI3 = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
@@ -571,20 +570,7 @@ def test_any_qti_package_gives_an_exercise_or_a_one_line_refusal(item: str, list
 
 def convert(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`kalan content convert-qti ...` in a process of its own, as a person runs it."""
-    return kalan(home, "content", "convert-qti", *args)
-
-
-def kalan(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "KALAN_HOME": str(home)}
-    environment.pop("DJANGO_SETTINGS_MODULE", None)
-    return subprocess.run(
-        [sys.executable, "-m", "kalan", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=120,
-        check=False,
-    )
+    return run_kalan(["content", "convert-qti", *args], home)
 
 
 def test_convert_qti_writes_an_exercise_to_edit_that_builds_the_same(tmp_path: Path) -> None:
@@ -636,7 +622,9 @@ def test_convert_qti_refuses_with_one_line_and_writes_nothing(tmp_path: Path) ->
 
 def test_kalan_content_build_prints_what_a_conversion_left_out(tmp_path: Path) -> None:
     source = source_with_feedback_left_out(tmp_path)
-    done = kalan(tmp_path / "home", "content", "build", str(source), "--out", str(tmp_path / "pkg"))
+    done = run_kalan(
+        ["content", "build", str(source), "--out", str(tmp_path / "pkg")], tmp_path / "home"
+    )
     assert (done.returncode, done.stderr) == (0, "")
     assert (
         '  note: fractions.zip: feedback "TIP" of item "quarter" was left out: it depends on'
